@@ -1,0 +1,99 @@
+package io.parley.pipeline;
+
+import com.typesafe.config.Config;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+import org.apache.pekko.kafka.ProducerSettings;
+import org.apache.pekko.kafka.javadsl.SendProducer;
+
+/**
+ * The node's Kafka producer (acks=all, idempotent: see {@code kafka.conf}) and an admin client
+ * for health checks.
+ *
+ * <p>A completed {@link #publish} means every in-sync replica has the record: only then may a
+ * sender be acked. Records are keyed by conversation id so one conversation stays in one
+ * partition, in order.
+ */
+public final class KafkaConnector implements Extension {
+
+  private static final ExtensionId<KafkaConnector> ID =
+      new ExtensionId<>() {
+        @Override
+        public KafkaConnector createExtension(ActorSystem<?> system) {
+          return new KafkaConnector(system);
+        }
+      };
+
+  private final SendProducer<String, byte[]> producer;
+  private final Admin admin;
+  private final Duration healthTimeout;
+
+  public static KafkaConnector get(ActorSystem<?> system) {
+    return system.extension(ID);
+  }
+
+  private KafkaConnector(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    healthTimeout = config.getDuration("parley.kafka.health-timeout");
+    ProducerSettings<String, byte[]> settings =
+        ProducerSettings.create(system, new StringSerializer(), new ByteArraySerializer());
+    producer = new SendProducer<>(settings, system);
+    admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                config.getString("parley.kafka.bootstrap-servers"),
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                (int) healthTimeout.toMillis(),
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                (int) healthTimeout.toMillis()));
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "close-kafka",
+            this::close);
+  }
+
+  /** Completes once the broker has acknowledged the record (acks=all). */
+  public CompletionStage<RecordMetadata> publish(String topic, String key, byte[] value) {
+    return producer.send(new ProducerRecord<>(topic, key, value));
+  }
+
+  /** True when the cluster answers a metadata request within the health timeout. */
+  public CompletionStage<Boolean> reachable() {
+    DescribeClusterOptions options =
+        new DescribeClusterOptions().timeoutMs((int) healthTimeout.toMillis());
+    return admin
+        .describeCluster(options)
+        .nodes()
+        .toCompletionStage()
+        .thenApply(nodes -> !nodes.isEmpty())
+        .exceptionally(failure -> false);
+  }
+
+  private CompletionStage<Done> close() {
+    return producer
+        .close()
+        .thenCompose(
+            done ->
+                CompletableFuture.supplyAsync(
+                    () -> {
+                      admin.close(healthTimeout);
+                      return Done.getInstance();
+                    }));
+  }
+}

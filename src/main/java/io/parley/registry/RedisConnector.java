@@ -1,0 +1,101 @@
+package io.parley.registry;
+
+import com.typesafe.config.Config;
+import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisURI;
+import io.lettuce.core.TimeoutOptions;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Extension;
+import org.apache.pekko.actor.typed.ExtensionId;
+
+/**
+ * The node's one Redis connection (Lettuce multiplexes every command over it).
+ *
+ * <p>Fail fast rather than queue: while Redis is unreachable commands are rejected at once and a
+ * command that gets no answer within {@code parley.redis.command-timeout} fails, so callers can
+ * answer {@code unavailable} instead of holding a client's request. The connection is opened
+ * lazily and re-opened after a failed attempt, so a node starts (not ready) while Redis is down.
+ */
+public final class RedisConnector implements Extension {
+
+  private static final ExtensionId<RedisConnector> ID =
+      new ExtensionId<>() {
+        @Override
+        public RedisConnector createExtension(ActorSystem<?> system) {
+          return new RedisConnector(system);
+        }
+      };
+
+  private final RedisClient client;
+  private volatile StatefulRedisConnection<String, String> connection;
+
+  public static RedisConnector get(ActorSystem<?> system) {
+    return system.extension(ID);
+  }
+
+  private RedisConnector(ActorSystem<?> system) {
+    Config config = system.settings().config().getConfig("parley.redis");
+    Duration timeout = config.getDuration("command-timeout");
+    RedisURI uri = RedisURI.create(config.getString("uri"));
+    uri.setTimeout(timeout);
+    client = RedisClient.create(uri);
+    client.setOptions(
+        ClientOptions.builder()
+            .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
+            .timeoutOptions(TimeoutOptions.enabled(timeout))
+            .build());
+    CoordinatedShutdown.get(system)
+        .addTask(
+            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
+            "close-redis",
+            () -> CompletableFuture.supplyAsync(this::close));
+  }
+
+  /** Async commands on the shared connection; throws if Redis cannot be reached right now. */
+  public RedisAsyncCommands<String, String> async() {
+    return connection().async();
+  }
+
+  /** True when Redis answers PING within the command timeout. */
+  public CompletionStage<Boolean> ping() {
+    try {
+      return async()
+          .ping()
+          .thenApply("PONG"::equals)
+          .exceptionally(failure -> false);
+    } catch (RuntimeException unreachable) {
+      return CompletableFuture.completedFuture(false);
+    }
+  }
+
+  private StatefulRedisConnection<String, String> connection() {
+    StatefulRedisConnection<String, String> current = connection;
+    if (current != null) {
+      return current;
+    }
+    synchronized (this) {
+      if (connection == null) {
+        connection = client.connect();
+      }
+      return connection;
+    }
+  }
+
+  private Done close() {
+    synchronized (this) {
+      if (connection != null) {
+        connection.close();
+      }
+    }
+    client.shutdown();
+    return Done.getInstance();
+  }
+}
