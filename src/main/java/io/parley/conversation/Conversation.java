@@ -1,0 +1,361 @@
+package io.parley.conversation;
+
+import io.parley.CborSerializable;
+import io.parley.Ids;
+import io.parley.pipeline.MessageRecord;
+import io.parley.pipeline.Publisher;
+import io.parley.registry.Dedup;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandlerWithReply;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehaviorWithEnforcedReplies;
+import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
+
+/**
+ * A conversation: its members and the only source of its sequence numbers.
+ *
+ * <p>Guarantees: per conversation, {@code seq} strictly increases and is never reused. Seqs are
+ * reserved in durable blocks ({@link SeqReserved}) ahead of use, so the send path writes nothing
+ * to Cassandra; a clean stop (passivation, shard hand-off) checkpoints the last seq used, so seqs
+ * stay dense in normal operation, and after a crash they jump by at most one block.
+ *
+ * <p>Send path: in-memory retry check, then the Redis idempotency key ({@link Dedup}), then a seq,
+ * then Kafka ({@link Publisher}); the sender is acked and members are delivered to only after the
+ * broker's ack. Retries of a message still in flight wait for its ack instead of resending.
+ */
+public final class Conversation
+    extends EventSourcedBehaviorWithEnforcedReplies<Conversation.Command, Conversation.Event, Conversation.State> {
+
+  public static final EntityTypeKey<Command> ENTITY_KEY =
+      EntityTypeKey.create(Command.class, "Conversation");
+
+  // ---- protocol -------------------------------------------------------------------------
+
+  public interface Command extends CborSerializable {}
+
+  public record Create(String creatorId, List<String> members, String title, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record AddMember(String requesterId, String userId, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public record GetInfo(String requesterId, ActorRef<Reply> replyTo) implements Command {}
+
+  public record Send(
+      String senderId, String deviceId, String idempotencyKey, String body, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Sent by sharding on passivation and hand-off. */
+  public record Stop() implements Command {}
+
+  private record DedupAnswered(Dedup.LookupResult result) implements Command {}
+
+  private record PublishAnswered(Publisher.Result result) implements Command {}
+
+  public sealed interface Reply extends CborSerializable permits Info, Acked, Rejected {}
+
+  public record Info(String conversationId, List<String> members, String title, long lastSeq)
+      implements Reply {}
+
+  public record Acked(String conversationId, String idempotencyKey, long seq, Instant sentAt)
+      implements Reply {}
+
+  public record Rejected(Failure failure, String message) implements Reply {}
+
+  public enum Failure { NOT_FOUND, FORBIDDEN, INVALID, CONFLICT, UNAVAILABLE }
+
+  // ---- events and state -----------------------------------------------------------------
+
+  public interface Event extends CborSerializable {}
+
+  public record Created(String conversationId, List<String> members, String title, Instant createdAt)
+      implements Event {}
+
+  public record MemberAdded(String conversationId, String userId, String addedBy) implements Event {}
+
+  /** Seqs up to {@code upTo} may be used; a restarted entity continues after it. */
+  public record SeqReserved(String conversationId, long upTo) implements Event {}
+
+  /** A clean stop released the unused part of the reservation: continue after {@code lastSeq}. */
+  public record SeqCheckpointed(String conversationId, long lastSeq) implements Event {}
+
+  public record State(List<String> members, String title, long reservedUpTo) implements CborSerializable {
+    static final State EMPTY = new State(List.of(), null, 0);
+
+    boolean exists() {
+      return !members.isEmpty();
+    }
+
+    boolean isMember(String userId) {
+      return members.contains(userId);
+    }
+
+    State withMember(String userId) {
+      List<String> grown = new ArrayList<>(members);
+      grown.add(userId);
+      return new State(List.copyOf(grown), title, reservedUpTo);
+    }
+
+    State reservedUpTo(long upTo) {
+      return new State(members, title, upTo);
+    }
+  }
+
+  /** Collaborators on the entity's node and its limits. */
+  public record Settings(
+      ActorRef<Dedup.Command> dedup,
+      ActorRef<Publisher.Command> publisher,
+      ActorRef<Delivery> delivery,
+      int seqBlockSize,
+      int maxMembers,
+      int maxTitleLength,
+      Clock clock) {}
+
+  /** What the entity hands to fan-out once a message is durable. */
+  public record Delivery(MessageRecord record, List<String> members) implements CborSerializable {}
+
+  // ---- behavior -------------------------------------------------------------------------
+
+  private final String conversationId;
+  private final Settings settings;
+  private final ActorRef<Dedup.LookupResult> dedupReplies;
+  private final ActorRef<Publisher.Result> publishReplies;
+  /** Sends not yet acked, by idempotency key: the first one plus retries waiting for it. */
+  private final Map<String, Pending> pending = new HashMap<>();
+  private long lastSeq;
+
+  /** A send in flight; {@code seq} is 0 while its idempotency key is being looked up. */
+  private static final class Pending {
+    final Send first;
+    final List<ActorRef<Reply>> waiters = new ArrayList<>();
+    long seq;
+
+    Pending(Send first) {
+      this.first = first;
+      waiters.add(first.replyTo());
+    }
+  }
+
+  public static Behavior<Command> create(String conversationId, Settings settings) {
+    return Behaviors.setup(context -> new Conversation(context, conversationId, settings));
+  }
+
+  private Conversation(ActorContext<Command> context, String conversationId, Settings settings) {
+    super(
+        PersistenceId.of(ENTITY_KEY.name(), conversationId),
+        SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.conversationId = conversationId;
+    this.settings = settings;
+    this.dedupReplies = context.messageAdapter(Dedup.LookupResult.class, DedupAnswered::new);
+    this.publishReplies = context.messageAdapter(Publisher.Result.class, PublishAnswered::new);
+  }
+
+  @Override
+  public State emptyState() {
+    return State.EMPTY;
+  }
+
+  @Override
+  public RetentionCriteria retentionCriteria() {
+    return RetentionCriteria.snapshotEvery(100, 2);
+  }
+
+  @Override
+  public SignalHandler<State> signalHandler() {
+    return newSignalHandlerBuilder()
+        .onSignal(RecoveryCompleted.instance(), state -> lastSeq = state.reservedUpTo())
+        .build();
+  }
+
+  @Override
+  public CommandHandlerWithReply<Command, Event, State> commandHandler() {
+    return newCommandHandlerWithReplyBuilder()
+        .forAnyState()
+        .onCommand(Create.class, this::onCreate)
+        .onCommand(AddMember.class, this::onAddMember)
+        .onCommand(GetInfo.class, this::onGetInfo)
+        .onCommand(Send.class, this::onSend)
+        .onCommand(DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
+        .onCommand(PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
+        .onCommand(Stop.class, this::onStop)
+        .build();
+  }
+
+  private ReplyEffect<Event, State> onCreate(State state, Create create) {
+    if (state.exists()) {
+      return Effect().reply(create.replyTo(), new Rejected(Failure.CONFLICT, conversationId + " exists"));
+    }
+    Set<String> members = new LinkedHashSet<>();
+    members.add(create.creatorId());
+    members.addAll(create.members());
+    String invalid = firstInvalidId(members);
+    if (invalid != null) {
+      return Effect().reply(create.replyTo(), new Rejected(Failure.INVALID, "invalid user id: " + invalid));
+    }
+    if (members.size() > settings.maxMembers()) {
+      return Effect().reply(create.replyTo(), tooManyMembers());
+    }
+    if (create.title() != null && create.title().length() > settings.maxTitleLength()) {
+      return Effect().reply(create.replyTo(),
+          new Rejected(Failure.INVALID, "title longer than " + settings.maxTitleLength()));
+    }
+    Created created = new Created(conversationId, List.copyOf(members), create.title(), settings.clock().instant());
+    return Effect().persist(created).thenReply(create.replyTo(), this::info);
+  }
+
+  private ReplyEffect<Event, State> onAddMember(State state, AddMember add) {
+    Rejected denied = checkMember(state, add.requesterId());
+    if (denied != null) {
+      return Effect().reply(add.replyTo(), denied);
+    }
+    if (!Ids.isValid(add.userId())) {
+      return Effect().reply(add.replyTo(), new Rejected(Failure.INVALID, "invalid user id"));
+    }
+    if (state.isMember(add.userId())) {
+      return Effect().reply(add.replyTo(), info(state));
+    }
+    if (state.members().size() >= settings.maxMembers()) {
+      return Effect().reply(add.replyTo(), tooManyMembers());
+    }
+    return Effect()
+        .persist(new MemberAdded(conversationId, add.userId(), add.requesterId()))
+        .thenReply(add.replyTo(), this::info);
+  }
+
+  private ReplyEffect<Event, State> onGetInfo(State state, GetInfo get) {
+    Rejected denied = checkMember(state, get.requesterId());
+    return Effect().reply(get.replyTo(), denied != null ? denied : info(state));
+  }
+
+  private ReplyEffect<Event, State> onSend(State state, Send send) {
+    Rejected denied = checkMember(state, send.senderId());
+    if (denied != null) {
+      return Effect().reply(send.replyTo(), denied);
+    }
+    Pending inFlight = pending.get(send.idempotencyKey());
+    if (inFlight != null) {
+      inFlight.waiters.add(send.replyTo());
+      return Effect().noReply();
+    }
+    pending.put(send.idempotencyKey(), new Pending(send));
+    settings.dedup().tell(new Dedup.Lookup(conversationId, send.idempotencyKey(), dedupReplies));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onDedupAnswered(State state, Dedup.LookupResult result) {
+    Pending send = pending.get(result.idempotencyKey());
+    if (send == null || send.seq != 0) {
+      return Effect().noReply();
+    }
+    if (result.failed()) {
+      pending.remove(result.idempotencyKey());
+      replyAll(send, new Rejected(Failure.UNAVAILABLE, "try again later"));
+      return Effect().noReply();
+    }
+    if (result.original().isPresent()) {
+      pending.remove(result.idempotencyKey());
+      Dedup.Original original = result.original().get();
+      replyAll(send, new Acked(conversationId, result.idempotencyKey(), original.seq(), original.sentAt()));
+      return Effect().noReply();
+    }
+    if (lastSeq >= state.reservedUpTo()) {
+      // The reservation is used up: wait for the next block before handing out a seq.
+      return Effect()
+          .persist(new SeqReserved(conversationId, lastSeq + settings.seqBlockSize()))
+          .thenRun(reserved -> publish(reserved, send))
+          .thenNoReply();
+    }
+    publish(state, send); // this seq is inside a block that is already durable
+    if (state.reservedUpTo() - lastSeq < settings.seqBlockSize() / 2) {
+      return Effect()
+          .persist(new SeqReserved(conversationId, state.reservedUpTo() + settings.seqBlockSize()))
+          .thenNoReply();
+    }
+    return Effect().noReply();
+  }
+
+  private void publish(State state, Pending send) {
+    send.seq = ++lastSeq;
+    Send first = send.first;
+    MessageRecord record = new MessageRecord(conversationId, send.seq, first.senderId(), first.deviceId(),
+        first.idempotencyKey(), first.body(), settings.clock().instant());
+    settings.publisher().tell(new Publisher.Publish(record, publishReplies));
+  }
+
+  private ReplyEffect<Event, State> onPublishAnswered(State state, Publisher.Result result) {
+    MessageRecord record = result.record();
+    Pending send = pending.remove(record.idempotencyKey());
+    if (result instanceof Publisher.Published) {
+      if (send != null) {
+        replyAll(send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
+      }
+      settings.delivery().tell(new Delivery(record, state.members()));
+    } else if (send != null) {
+      // The seq is burnt (a jump, as after a failure): reusing it could reorder the log.
+      replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onStop(State state, Stop stop) {
+    if (!state.exists() || lastSeq == state.reservedUpTo()) {
+      return Effect().stop().thenNoReply();
+    }
+    return Effect().persist(new SeqCheckpointed(conversationId, lastSeq)).thenStop().thenNoReply();
+  }
+
+  private Rejected checkMember(State state, String userId) {
+    if (!state.exists()) {
+      return new Rejected(Failure.NOT_FOUND, "no conversation " + conversationId);
+    }
+    if (!state.isMember(userId)) {
+      return new Rejected(Failure.FORBIDDEN, "not a member of " + conversationId);
+    }
+    return null;
+  }
+
+  private Rejected tooManyMembers() {
+    return new Rejected(Failure.INVALID, "a conversation has at most " + settings.maxMembers() + " members");
+  }
+
+  private Info info(State state) {
+    return new Info(conversationId, state.members(), state.title(), lastSeq);
+  }
+
+  private static void replyAll(Pending send, Reply reply) {
+    send.waiters.forEach(waiter -> waiter.tell(reply));
+  }
+
+  private static String firstInvalidId(Set<String> ids) {
+    return ids.stream().filter(id -> !Ids.isValid(id)).findFirst().orElse(null);
+  }
+
+  @Override
+  public EventHandler<State, Event> eventHandler() {
+    return newEventHandlerBuilder()
+        .forAnyState()
+        .onEvent(Created.class, (state, created) -> new State(created.members(), created.title(), 0))
+        .onEvent(MemberAdded.class, (state, added) -> state.withMember(added.userId()))
+        .onEvent(SeqReserved.class, (state, reserved) -> state.reservedUpTo(reserved.upTo()))
+        .onEvent(SeqCheckpointed.class, (state, checkpoint) -> state.reservedUpTo(checkpoint.lastSeq()))
+        .build();
+  }
+}

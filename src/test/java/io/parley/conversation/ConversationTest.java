@@ -1,0 +1,280 @@
+package io.parley.conversation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import io.parley.conversation.Conversation.Acked;
+import io.parley.conversation.Conversation.Failure;
+import io.parley.conversation.Conversation.Info;
+import io.parley.conversation.Conversation.Rejected;
+import io.parley.conversation.Conversation.Reply;
+import io.parley.pipeline.Publisher;
+import io.parley.registry.Dedup;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The conversation entity alone: collaborators are probes, the journal is in memory. */
+@ExtendWith(LogCapturingExtension.class)
+class ConversationTest {
+
+  private static final Config CONFIG =
+      EventSourcedBehaviorTestKit.config()
+          .withFallback(ConfigFactory.parseResources("serialization.conf"))
+          .withFallback(ConfigFactory.parseString("pekko.actor.allow-java-serialization = on"));
+
+  private static ActorTestKit testKit;
+
+  private static final int BLOCK = 10;
+  private static final Instant NOW = Instant.parse("2026-11-28T10:15:30.123Z");
+
+  private TestProbe<Dedup.Command> dedup;
+  private TestProbe<Publisher.Command> publisher;
+  private TestProbe<Conversation.Delivery> delivery;
+  private TestProbe<Reply> replies;
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State> conversation;
+
+  @BeforeAll
+  static void startTestKit() {
+    testKit = ActorTestKit.create("ConversationTest", CONFIG);
+  }
+
+  @AfterAll
+  static void stopTestKit() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void setUp() {
+    dedup = testKit.createTestProbe();
+    publisher = testKit.createTestProbe();
+    delivery = testKit.createTestProbe();
+    replies = testKit.createTestProbe();
+    conversation = EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c1", settings()));
+  }
+
+  private Conversation.Settings settings() {
+    return new Conversation.Settings(dedup.getRef(), publisher.getRef(), delivery.getRef(), BLOCK, 5, 100,
+        Clock.fixed(NOW, ZoneOffset.UTC));
+  }
+
+  private Info create(String creator, String... members) {
+    conversation.runCommand(new Conversation.Create(creator, List.of(members), "title", replies.getRef()));
+    return assertInstanceOf(Info.class, replies.receiveMessage());
+  }
+
+  @Test
+  void createAddsTheCreatorFirstAndStoresTheMembers() {
+    var result = conversation.runCommand(
+        new Conversation.Create("alice", List.of("bob", "alice", "carol"), "t", replies.getRef()));
+    assertEquals(List.of("alice", "bob", "carol"), assertInstanceOf(Info.class, replies.receiveMessage()).members());
+    assertInstanceOf(Conversation.Created.class, result.event());
+  }
+
+  @Test
+  void createIsRefusedTwiceAndForBadInput() {
+    create("alice", "bob");
+    conversation.runCommand(new Conversation.Create("alice", List.of(), null, replies.getRef()));
+    assertEquals(Failure.CONFLICT, rejection().failure());
+
+    var other = EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c2",
+        new Conversation.Settings(dedup.getRef(), publisher.getRef(), delivery.getRef(), BLOCK, 3, 5, Clock.systemUTC())));
+    assertTrue(other.runCommand(new Conversation.Create("alice", List.of("b a d"), null, replies.getRef())).hasNoEvents());
+    assertEquals(Failure.INVALID, rejection().failure());
+    assertTrue(other.runCommand(new Conversation.Create("alice", List.of("b", "c", "d"), null, replies.getRef())).hasNoEvents());
+    assertEquals(Failure.INVALID, rejection().failure(), "more than max members");
+    assertTrue(other.runCommand(new Conversation.Create("alice", List.of(), "too long", replies.getRef())).hasNoEvents());
+    assertEquals(Failure.INVALID, rejection().failure(), "title over the limit");
+  }
+
+  @Test
+  void onlyMembersReadAndGrowTheConversation() {
+    conversation.runCommand(new Conversation.GetInfo("alice", replies.getRef()));
+    assertEquals(Failure.NOT_FOUND, rejection().failure());
+    create("alice", "bob");
+
+    conversation.runCommand(new Conversation.GetInfo("mallory", replies.getRef()));
+    assertEquals(Failure.FORBIDDEN, rejection().failure());
+    assertTrue(conversation.runCommand(new Conversation.AddMember("mallory", "eve", replies.getRef())).hasNoEvents());
+    assertEquals(Failure.FORBIDDEN, rejection().failure());
+
+    conversation.runCommand(new Conversation.AddMember("bob", "carol", replies.getRef()));
+    assertEquals(List.of("alice", "bob", "carol"), assertInstanceOf(Info.class, replies.receiveMessage()).members());
+    assertTrue(conversation.runCommand(new Conversation.AddMember("bob", "carol", replies.getRef())).hasNoEvents(),
+        "adding a member twice changes nothing");
+    replies.expectMessageClass(Info.class);
+  }
+
+  @Test
+  void aNonMemberCannotSend() {
+    create("alice", "bob");
+    conversation.runCommand(send("mallory", key()));
+    assertEquals(Failure.FORBIDDEN, rejection().failure());
+    dedup.expectNoMessage();
+  }
+
+  @Test
+  void aSendIsAckedAndDeliveredOnlyAfterTheBrokerAck() {
+    create("alice", "bob");
+    String key = key();
+    conversation.runCommand(send("alice", key));
+    answerLookup(key, Optional.empty());
+
+    Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
+    assertEquals(1, publish.record().seq());
+    assertEquals("hello", publish.record().body());
+    replies.expectNoMessage();
+    delivery.expectNoMessage();
+
+    publish.replyTo().tell(new Publisher.Published(publish.record(), 0));
+    assertEquals(new Acked("c1", key, 1, NOW), replies.receiveMessage());
+    Conversation.Delivery delivered = delivery.receiveMessage();
+    assertEquals(List.of("alice", "bob"), delivered.members());
+    assertEquals(1, delivered.record().seq());
+    assertEquals(BLOCK, conversation.getState().reservedUpTo(), "a block was reserved before seq 1");
+  }
+
+  @Test
+  void aRetryInFlightWaitsForTheSameAck() {
+    create("alice", "bob");
+    String key = key();
+    conversation.runCommand(send("alice", key));
+    conversation.runCommand(send("alice", key));
+    answerLookup(key, Optional.empty());
+    Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
+    dedup.expectNoMessage();
+    publish.replyTo().tell(new Publisher.Published(publish.record(), 0));
+
+    Acked first = assertInstanceOf(Acked.class, replies.receiveMessage());
+    assertEquals(first, replies.receiveMessage());
+    publisher.expectNoMessage();
+    delivery.receiveMessage();
+    delivery.expectNoMessage();
+  }
+
+  @Test
+  void aKnownIdempotencyKeyIsAnsweredWithTheOriginalAck() {
+    create("alice", "bob");
+    String key = key();
+    Instant original = Instant.parse("2026-11-27T08:00:00Z");
+    conversation.runCommand(send("alice", key));
+    answerLookup(key, Optional.of(new Dedup.Original(7, original)));
+
+    assertEquals(new Acked("c1", key, 7, original), replies.receiveMessage());
+    publisher.expectNoMessage();
+    delivery.expectNoMessage();
+  }
+
+  @Test
+  void redisOrKafkaFailuresAnswerUnavailable() {
+    create("alice", "bob");
+    String key = key();
+    conversation.runCommand(send("alice", key));
+    Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
+    lookup.replyTo().tell(new Dedup.LookupResult(key, Optional.empty(), true));
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+
+    conversation.runCommand(send("alice", key));
+    answerLookup(key, Optional.empty());
+    Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
+    publish.replyTo().tell(new Publisher.PublishFailed(publish.record(), "TimeoutException"));
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+    delivery.expectNoMessage();
+
+    conversation.runCommand(send("alice", key));
+    answerLookup(key, Optional.empty());
+    assertEquals(2, publisher.expectMessageClass(Publisher.Publish.class).record().seq(),
+        "a seq handed to a failed publish is never reused");
+  }
+
+  @Test
+  void seqsAreDenseAndBlocksAreReservedAhead() {
+    create("alice", "bob");
+    for (int i = 1; i <= 25; i++) {
+      assertEquals(i, sendAndAck("alice").seq());
+    }
+    assertTrue(conversation.getState().reservedUpTo() - 25 >= BLOCK / 2,
+        "the next block is reserved before the current one runs out");
+  }
+
+  @Test
+  void afterACrashSeqsContinueAfterTheReservation() {
+    create("alice", "bob");
+    for (int i = 1; i <= 3; i++) {
+      sendAndAck("alice");
+    }
+    long reserved = conversation.getState().reservedUpTo();
+    conversation.restart();
+    assertEquals(reserved + 1, sendAndAck("alice").seq(), "never reused, may jump");
+  }
+
+  @Test
+  void afterACleanStopSeqsStayDense() {
+    String id = "c-" + UUID.randomUUID();
+    ActorRef<Conversation.Command> first = testKit.spawn(Conversation.create(id, settings()));
+    first.tell(new Conversation.Create("alice", List.of("bob"), null, replies.getRef()));
+    replies.expectMessageClass(Info.class);
+    for (int i = 1; i <= 3; i++) {
+      assertEquals(i, sendAndAck(first, "alice").seq());
+    }
+    TestProbe<Object> watcher = testKit.createTestProbe();
+    first.tell(new Conversation.Stop()); // what sharding sends on passivation and hand-off
+    watcher.expectTerminated(first);
+
+    ActorRef<Conversation.Command> second = testKit.spawn(Conversation.create(id, settings()));
+    assertEquals(4, sendAndAck(second, "alice").seq(), "no jump after a clean stop");
+  }
+
+  private Acked sendAndAck(String sender) {
+    return sendAndAck(null, sender);
+  }
+
+  /** Through the behavior test kit, or straight to {@code ref} when one is given. */
+  private Acked sendAndAck(ActorRef<Conversation.Command> ref, String sender) {
+    String key = key();
+    if (ref == null) {
+      conversation.runCommand(send(sender, key));
+    } else {
+      ref.tell(send(sender, key));
+    }
+    answerLookup(key, Optional.empty());
+    Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
+    publish.replyTo().tell(new Publisher.Published(publish.record(), publish.record().seq()));
+    delivery.receiveMessage();
+    return assertInstanceOf(Acked.class, replies.receiveMessage());
+  }
+
+  private void answerLookup(String key, Optional<Dedup.Original> original) {
+    Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
+    assertEquals(key, lookup.idempotencyKey());
+    lookup.replyTo().tell(new Dedup.LookupResult(key, original, false));
+  }
+
+  private Rejected rejection() {
+    return assertInstanceOf(Rejected.class, replies.receiveMessage());
+  }
+
+  private Conversation.Send send(String sender, String key) {
+    return new Conversation.Send(sender, "phone", key, "hello", replies.getRef());
+  }
+
+  private static String key() {
+    return UUID.randomUUID().toString();
+  }
+}
