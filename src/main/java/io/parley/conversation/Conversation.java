@@ -5,6 +5,7 @@ import io.parley.Ids;
 import io.parley.pipeline.MessageRecord;
 import io.parley.pipeline.Publisher;
 import io.parley.registry.Dedup;
+import io.parley.routing.Fanout;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -123,14 +124,11 @@ public final class Conversation
   public record Settings(
       ActorRef<Dedup.Command> dedup,
       ActorRef<Publisher.Command> publisher,
-      ActorRef<Delivery> delivery,
+      ActorRef<Fanout.Command> fanout,
       int seqBlockSize,
       int maxMembers,
       int maxTitleLength,
       Clock clock) {}
-
-  /** What the entity hands to fan-out once a message is durable. */
-  public record Delivery(MessageRecord record, List<String> members) implements CborSerializable {}
 
   // ---- behavior -------------------------------------------------------------------------
 
@@ -307,7 +305,7 @@ public final class Conversation
       if (send != null) {
         replyAll(send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
       }
-      settings.delivery().tell(new Delivery(record, state.members()));
+      settings.fanout().tell(new Fanout.Deliver(record, state.members()));
     } else if (send != null) {
       // The seq is burnt (a jump, as after a failure): reusing it could reorder the log.
       replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));

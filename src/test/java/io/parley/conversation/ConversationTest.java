@@ -13,6 +13,7 @@ import io.parley.conversation.Conversation.Rejected;
 import io.parley.conversation.Conversation.Reply;
 import io.parley.pipeline.Publisher;
 import io.parley.registry.Dedup;
+import io.parley.routing.Fanout;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -46,7 +47,7 @@ class ConversationTest {
 
   private TestProbe<Dedup.Command> dedup;
   private TestProbe<Publisher.Command> publisher;
-  private TestProbe<Conversation.Delivery> delivery;
+  private TestProbe<Fanout.Command> delivery;
   private TestProbe<Reply> replies;
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State> conversation;
 
@@ -144,7 +145,7 @@ class ConversationTest {
 
     publish.replyTo().tell(new Publisher.Published(publish.record(), 0));
     assertEquals(new Acked("c1", key, 1, NOW), replies.receiveMessage());
-    Conversation.Delivery delivered = delivery.receiveMessage();
+    Fanout.Deliver delivered = (Fanout.Deliver) delivery.receiveMessage();
     assertEquals(List.of("alice", "bob"), delivered.members());
     assertEquals(1, delivered.record().seq());
     assertEquals(BLOCK, conversation.getState().reservedUpTo(), "a block was reserved before seq 1");
