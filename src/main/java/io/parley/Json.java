@@ -17,7 +17,9 @@ public final class Json {
           .registerModule(new JavaTimeModule())
           .registerModule(new ParameterNamesModule())
           .disable(SerializationFeature.WRITE_DATES_AS_TIMESTAMPS)
-          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          // Clients may send fields a newer protocol version adds.
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
 
   private Json() {}
 

@@ -1,25 +1,44 @@
 package io.parley.app;
 
 import com.typesafe.config.Config;
+import io.parley.auth.JwtAuthenticator;
 import io.parley.auth.JwtSecret;
+import io.parley.conversation.Conversation;
+import io.parley.gateway.Authentication;
+import io.parley.gateway.ConversationRoutes;
+import io.parley.gateway.GatewayRoutes;
+import io.parley.gateway.HttpErrors;
+import io.parley.gateway.Session;
+import io.parley.gateway.WebSocketConnections;
 import io.parley.ops.HealthRoutes;
 import io.parley.ops.Readiness;
 import io.parley.pipeline.KafkaConnector;
+import io.parley.pipeline.Publisher;
+import io.parley.registry.ConnectionRegistry;
+import io.parley.registry.Dedup;
 import io.parley.registry.RedisConnector;
+import io.parley.routing.Fanout;
+import io.parley.routing.NodeRouter;
 import java.net.InetSocketAddress;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
+import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * One Parley node: the actor system, its cluster membership, its connections to Redis and
- * Kafka, and its HTTP port. {@link Main} starts one per process; tests start several per JVM.
+ * One Parley node: the actor system, its cluster membership, its node-local actors (dedup,
+ * publisher, router, fan-out), conversation sharding, and its HTTP port. {@link Main} starts one
+ * per process; tests start several per JVM.
  */
 public final class ParleyNode implements AutoCloseable {
 
@@ -36,14 +55,12 @@ public final class ParleyNode implements AutoCloseable {
 
   /** Starts a node and returns once its HTTP port is bound; readiness follows asynchronously. */
   public static ParleyNode start(Config config) {
-    JwtSecret.fromConfig(config);
+    JwtSecret secret = JwtSecret.fromConfig(config);
     ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), SYSTEM_NAME, config);
     try {
       joinCluster(system);
-      RedisConnector.get(system);
-      KafkaConnector.get(system);
-      ServerBinding binding = await(HttpServer.start(system, routes(system)));
-      system.log().info("Parley node {} serving HTTP on {}", Cluster.get(system).selfMember().address(), binding.localAddress());
+      ServerBinding binding = await(HttpServer.start(system, routes(system, secret)));
+      system.log().info("Parley node {} serving HTTP on {}", nodeName(system), binding.localAddress());
       return new ParleyNode(system, binding);
     } catch (RuntimeException e) {
       system.terminate();
@@ -59,8 +76,45 @@ public final class ParleyNode implements AutoCloseable {
     }
   }
 
-  private static Route routes(ActorSystem<?> system) {
-    return new HealthRoutes(new Readiness(system)).routes();
+  /** The node's name in the connection registry: its cluster address. */
+  public static String nodeName(ActorSystem<?> system) {
+    return Cluster.get(system).selfMember().address().toString();
+  }
+
+  private static Route routes(ActorSystem<?> system, JwtSecret secret) {
+    Config config = system.settings().config();
+    Config gateway = config.getConfig("parley.gateway");
+    ConnectionRegistry registry = new ConnectionRegistry(
+        RedisConnector.get(system), config.getDuration("parley.registry.ttl"), Clock.systemUTC());
+    ActorRef<NodeRouter.Command> router = startConversations(system, registry);
+
+    Authentication authentication = new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
+    Session.Settings sessions = new Session.Settings(nodeName(system), registry, router,
+        gateway.getDuration("heartbeat-interval"), gateway.getDuration("ask-timeout"), gateway.getInt("max-in-flight"));
+    WebSocketConnections connections = new WebSocketConnections(system, sessions,
+        new WebSocketConnections.Limits(gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
+
+    Route all = Directives.concat(
+        new HealthRoutes(new Readiness(system)).routes(),
+        new GatewayRoutes(authentication, connections).routes(),
+        new ConversationRoutes(ClusterSharding.get(system), authentication,
+            gateway.getDuration("ask-timeout"), gateway.getBytes("max-body-bytes")).routes());
+    return Directives.handleExceptions(HttpErrors.exceptions(),
+        () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
+  }
+
+  /** The send path's node-local actors and conversation sharding; returns the node's router. */
+  private static ActorRef<NodeRouter.Command> startConversations(ActorSystem<?> system, ConnectionRegistry registry) {
+    Config config = system.settings().config();
+    ActorRef<Dedup.Command> dedup = system.systemActorOf(
+        Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")), "dedup", Props.empty());
+    ActorRef<Publisher.Command> publisher = system.systemActorOf(
+        Publisher.create(KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
+        "publisher", Props.empty());
+    ActorRef<NodeRouter.Command> router = system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
+    ActorRef<Fanout.Command> fanout = system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
+    Conversation.init(system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout));
+    return router;
   }
 
   private static <T> T await(CompletionStage<T> stage) {
@@ -79,7 +133,7 @@ public final class ParleyNode implements AutoCloseable {
     return binding.localAddress();
   }
 
-  /** Runs Coordinated Shutdown (unbind, leave the cluster, close clients) and waits for it. */
+  /** Runs Coordinated Shutdown (unbind, hand off shards, leave the cluster, close clients) and waits. */
   @Override
   public void close() {
     system.terminate();

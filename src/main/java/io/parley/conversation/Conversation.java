@@ -15,11 +15,15 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import com.typesafe.config.Config;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityTypeKey;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
@@ -128,7 +132,15 @@ public final class Conversation
       int seqBlockSize,
       int maxMembers,
       int maxTitleLength,
-      Clock clock) {}
+      Clock clock) {
+
+    public static Settings fromConfig(Config config, ActorRef<Dedup.Command> dedup,
+        ActorRef<Publisher.Command> publisher, ActorRef<Fanout.Command> fanout) {
+      Config limits = config.getConfig("parley.conversation");
+      return new Settings(dedup, publisher, fanout, limits.getInt("seq-block-size"),
+          limits.getInt("max-members"), limits.getInt("max-title-length"), Clock.systemUTC());
+    }
+  }
 
   // ---- behavior -------------------------------------------------------------------------
 
@@ -150,6 +162,12 @@ public final class Conversation
       this.first = first;
       waiters.add(first.replyTo());
     }
+  }
+
+  /** Starts sharding of conversations on this node; {@code settings} name this node's collaborators. */
+  public static void init(ActorSystem<?> system, Settings settings) {
+    ClusterSharding.get(system).init(
+        Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), settings)).withStopMessage(new Stop()));
   }
 
   public static Behavior<Command> create(String conversationId, Settings settings) {

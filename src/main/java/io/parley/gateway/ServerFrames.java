@@ -1,0 +1,36 @@
+package io.parley.gateway;
+
+import io.parley.conversation.Conversation;
+import io.parley.pipeline.MessageRecord;
+
+/** Turns domain outcomes into frames; the one place where a failure gets its error code. */
+final class ServerFrames {
+  private ServerFrames() {}
+
+  static ServerFrame.ChatMessage message(MessageRecord record) {
+    return new ServerFrame.ChatMessage(record.conversationId(), record.seq(), record.senderId(),
+        record.body(), record.sentAt(), record.idempotencyKey());
+  }
+
+  static ServerFrame.Error error(ErrorCode code, String message, String ref) {
+    return new ServerFrame.Error(code, message, ref);
+  }
+
+  static ServerFrame.Error rejected(Conversation.Rejected rejected, String ref) {
+    return new ServerFrame.Error(codeOf(rejected.failure()), rejected.message(), ref);
+  }
+
+  static ErrorCode codeOf(Conversation.Failure failure) {
+    return switch (failure) {
+      case NOT_FOUND -> ErrorCode.NOT_FOUND;
+      case FORBIDDEN -> ErrorCode.FORBIDDEN;
+      case INVALID, CONFLICT -> ErrorCode.BAD_REQUEST;
+      case UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+    };
+  }
+
+  /** PROTOCOL.md: {@code ref} echoes the idempotencyKey where there is one, else the frame type. */
+  static String refOf(ClientFrame frame) {
+    return frame instanceof ClientFrame.Send send ? send.idempotencyKey() : frame.type();
+  }
+}

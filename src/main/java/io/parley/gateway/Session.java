@@ -1,0 +1,257 @@
+package io.parley.gateway;
+
+import io.parley.conversation.Conversation;
+import io.parley.pipeline.MessageRecord;
+import io.parley.registry.ConnectionRegistry;
+import io.parley.routing.NodeRouter;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PostStop;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
+
+/**
+ * One connected device, on the node that holds its socket. It registers the device in Redis
+ * (refreshed every heartbeat, removed on close), attaches to the node's {@link NodeRouter} for
+ * pushes, turns client frames into conversation commands, and writes answers and pushes to the
+ * bounded {@link Outbound} buffer.
+ *
+ * <p>Bounded: at most {@code maxInFlight} client requests are outstanding; past that the socket
+ * is not read (backpressure), so a fast client cannot grow this actor's mailbox. A client that
+ * does not drain its pushes is told {@code reconnect} with reason {@code slow_consumer} and, if it
+ * still does not read, dropped.
+ */
+public final class Session {
+
+  public interface Command {}
+
+  /** How long a client told to reconnect as a slow consumer may take to read its last frames. */
+  private static final Duration SLOW_CLIENT_GRACE = Duration.ofSeconds(10);
+
+  /** Sent by the socket's inbound stage, which waits for {@code ackTo} before the next frame. */
+  public record Inbound(Received received, ActorRef<StreamAck> ackTo) implements Command {}
+
+  /** What the socket delivered: a text frame's decoding, or a frame refused unread. */
+  public sealed interface Received {
+    record Text(DecodeResult decoded) implements Received {}
+
+    /** A frame over the size limit: abuse, answered and closed. */
+    record Oversized(int limit) implements Received {}
+
+    record Binary() implements Received {}
+  }
+
+  public record StreamStarted(ActorRef<StreamAck> ackTo) implements Command {}
+
+  public enum StreamAck { INSTANCE }
+
+  public record OutboundReady(Outbound outbound) implements Command {}
+
+  public enum ClientGone implements Command { INSTANCE }
+
+  private record Pushed(MessageRecord record) implements Command {}
+
+  private record ConversationReplied(ClientFrame frame, Conversation.Reply reply, Throwable failure)
+      implements Command {}
+
+  private enum Heartbeat implements Command { INSTANCE }
+
+  private enum OutboundTimeout implements Command { INSTANCE }
+
+  private enum SlowClientDeadline implements Command { INSTANCE }
+
+  /** What a session needs from its node. */
+  public record Settings(
+      String node,
+      ConnectionRegistry registry,
+      ActorRef<NodeRouter.Command> router,
+      Duration heartbeatInterval,
+      Duration askTimeout,
+      int maxInFlight) {}
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final String userId;
+  private final String deviceId;
+  private final Settings settings;
+  private final ActorRef<MessageRecord> inbox;
+  private final Deque<ActorRef<StreamAck>> heldAcks = new ArrayDeque<>();
+  private Outbound outbound;
+  private int inFlight;
+  private boolean slowClient;
+
+  private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String userId,
+      String deviceId, Settings settings) {
+    this.context = context;
+    this.timers = timers;
+    this.userId = userId;
+    this.deviceId = deviceId;
+    this.settings = settings;
+    this.inbox = context.messageAdapter(MessageRecord.class, Pushed::new);
+  }
+
+  public static Behavior<Command> create(String userId, String deviceId, Settings settings) {
+    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
+      // The socket stage materializes right after the upgrade; give up if it never does.
+      timers.startSingleTimer(OutboundTimeout.INSTANCE, Duration.ofSeconds(30));
+      return new Session(context, timers, userId, deviceId, settings).awaitingOutbound();
+    }));
+  }
+
+  private Behavior<Command> awaitingOutbound() {
+    return Behaviors.withStash(1_000, stash -> Behaviors.receive(Command.class)
+        .onMessage(OutboundReady.class, ready -> {
+          timers.cancel(OutboundTimeout.INSTANCE);
+          outbound = ready.outbound();
+          start();
+          return stash.unstashAll(connected());
+        })
+        .onMessage(OutboundTimeout.class, timeout -> Behaviors.stopped())
+        .onMessage(ClientGone.class, gone -> Behaviors.stopped())
+        .onAnyMessage(message -> {
+          stash.stash(message);
+          return Behaviors.same();
+        })
+        .build());
+  }
+
+  private void start() {
+    push(new ServerFrame.Welcome(userId, deviceId, settings.node(),
+        (int) settings.heartbeatInterval().toSeconds()));
+    refreshRegistration();
+    settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
+    timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
+  }
+
+  private Behavior<Command> connected() {
+    return Behaviors.receive(Command.class)
+        .onMessage(StreamStarted.class, started -> {
+          started.ackTo().tell(StreamAck.INSTANCE);
+          return Behaviors.same();
+        })
+        .onMessage(Inbound.class, this::onInbound)
+        .onMessage(ConversationReplied.class, this::onConversationReplied)
+        .onMessage(Pushed.class, pushed -> {
+          push(ServerFrames.message(pushed.record()));
+          return Behaviors.same();
+        })
+        .onMessage(Heartbeat.class, beat -> {
+          refreshRegistration();
+          return Behaviors.same();
+        })
+        .onMessage(SlowClientDeadline.class, deadline -> {
+          outbound.abort("slow consumer did not read its last frames");
+          return Behaviors.stopped();
+        })
+        .onMessage(ClientGone.class, gone -> Behaviors.stopped())
+        .onSignal(PostStop.class, stopped -> {
+          cleanUp();
+          return Behaviors.same();
+        })
+        .build();
+  }
+
+  private Behavior<Command> onInbound(Inbound inbound) {
+    Received received = inbound.received();
+    if (received instanceof Received.Oversized oversized) {
+      outbound.finishWith(ServerFrames.error(ErrorCode.TOO_LARGE,
+          "frames are limited to " + oversized.limit() + " characters; closing", null));
+      return Behaviors.same(); // the socket closes, then ClientGone stops this session
+    }
+    if (received instanceof Received.Binary) {
+      push(ServerFrames.error(ErrorCode.BAD_REQUEST, "binary frames are not supported", null));
+    } else if (received instanceof Received.Text text && text.decoded() instanceof DecodeResult.Invalid invalid) {
+      push(invalid.error());
+    } else if (received instanceof Received.Text text && text.decoded() instanceof DecodeResult.Decoded decoded) {
+      onFrame(decoded.frame());
+    }
+    if (inFlight < settings.maxInFlight()) {
+      inbound.ackTo().tell(StreamAck.INSTANCE);
+    } else {
+      heldAcks.add(inbound.ackTo()); // read the socket again once an answer comes back
+    }
+    return Behaviors.same();
+  }
+
+  private void onFrame(ClientFrame frame) {
+    if (frame instanceof ClientFrame.Ping) {
+      push(new ServerFrame.Pong());
+    } else if (frame instanceof ClientFrame.Send send) {
+      askConversation(frame, send.conversationId(), replyTo ->
+          new Conversation.Send(userId, deviceId, send.idempotencyKey(), send.body(), replyTo));
+    } else if (frame instanceof ClientFrame.ConversationFrame about) {
+      // Every other frame names a conversation: only members may open, sync, type or mark it.
+      askConversation(frame, about.conversationId(), replyTo -> new Conversation.GetInfo(userId, replyTo));
+    }
+  }
+
+  private void askConversation(ClientFrame frame, String conversationId,
+      org.apache.pekko.japi.function.Function<ActorRef<Conversation.Reply>, Conversation.Command> command) {
+    inFlight++;
+    EntityRef<Conversation.Command> conversation =
+        ClusterSharding.get(context.getSystem()).entityRefFor(Conversation.ENTITY_KEY, conversationId);
+    context.ask(Conversation.Reply.class, conversation, settings.askTimeout(), command,
+        (reply, failure) -> new ConversationReplied(frame, reply, failure));
+  }
+
+  private Behavior<Command> onConversationReplied(ConversationReplied replied) {
+    inFlight--;
+    ActorRef<StreamAck> held = heldAcks.poll();
+    if (held != null) {
+      held.tell(StreamAck.INSTANCE);
+    }
+    String ref = ServerFrames.refOf(replied.frame());
+    Conversation.Reply reply = replied.reply();
+    if (replied.failure() != null) {
+      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "the conversation did not answer in time", ref));
+    } else if (reply instanceof Conversation.Rejected rejected) {
+      push(ServerFrames.rejected(rejected, ref));
+    } else if (reply instanceof Conversation.Acked acked) {
+      push(new ServerFrame.Ack(acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
+    } else {
+      onMemberFrame(replied.frame());
+    }
+    return Behaviors.same();
+  }
+
+  /** A frame whose sender is a member of its conversation. */
+  private void onMemberFrame(ClientFrame frame) {
+    if (frame instanceof ClientFrame.Sync) {
+      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "history is not served by this version yet", "sync"));
+    }
+    // open, close, typing and receipts are accepted from members; presence, typing and receipt
+    // fan-out build on this check.
+  }
+
+  private void push(ServerFrame frame) {
+    if (slowClient) {
+      return;
+    }
+    if (!outbound.offer(frame)) {
+      slowClient = true;
+      outbound.finishWith(new ServerFrame.Reconnect("slow_consumer"));
+      timers.startSingleTimer(SlowClientDeadline.INSTANCE, SLOW_CLIENT_GRACE);
+    }
+  }
+
+  private void refreshRegistration() {
+    settings.registry().register(userId, deviceId, settings.node()).whenComplete((ok, failure) -> {
+      if (failure != null) {
+        context.getLog().warn("registry refresh failed for a device of {}: {}", userId, failure.toString());
+      }
+    });
+  }
+
+  private void cleanUp() {
+    timers.cancelAll();
+    settings.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
+    settings.registry().unregister(userId, deviceId, settings.node());
+    outbound.complete();
+  }
+}

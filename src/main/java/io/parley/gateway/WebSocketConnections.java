@@ -1,0 +1,106 @@
+package io.parley.gateway;
+
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.pekko.NotUsed;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
+import org.apache.pekko.http.javadsl.model.ws.Message;
+import org.apache.pekko.http.javadsl.model.ws.TextMessage;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.StreamLimitReachedException;
+import org.apache.pekko.stream.javadsl.Flow;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.typed.javadsl.ActorSink;
+
+/**
+ * Builds the stream of one WebSocket connection around its {@link Session}: inbound frames are
+ * read one at a time with backpressure from the session, outbound frames go through the
+ * session's bounded {@link Outbound} buffer. When either side ends, both do.
+ */
+public final class WebSocketConnections {
+
+  /** Settings of the socket stage. */
+  public record Limits(int maxFrameChars, int outboundBuffer) {}
+
+  private final ActorSystem<?> system;
+  private final Session.Settings sessionSettings;
+  private final Limits limits;
+  private final FrameCodec codec = new FrameCodec();
+  private final AtomicLong connections = new AtomicLong();
+
+  public WebSocketConnections(ActorSystem<?> system, Session.Settings sessionSettings, Limits limits) {
+    this.system = system;
+    this.sessionSettings = sessionSettings;
+    this.limits = limits;
+  }
+
+  /** A new session for this device and the flow that serves its socket. */
+  public Flow<Message, Message, NotUsed> connect(String userId, String deviceId) {
+    ActorRef<Session.Command> session = system.systemActorOf(
+        Session.create(userId, deviceId, sessionSettings),
+        "session-" + connections.incrementAndGet(), Props.empty());
+    return Flow.fromSinkAndSourceCoupled(inbound(session), outbound(session));
+  }
+
+  private Sink<Message, NotUsed> inbound(ActorRef<Session.Command> session) {
+    return Flow.<Message>create()
+        .mapAsync(1, this::receive)
+        .to(ActorSink.actorRefWithBackpressure(
+            session,
+            (ackTo, received) -> new Session.Inbound(received, ackTo),
+            Session.StreamStarted::new,
+            Session.StreamAck.INSTANCE,
+            Session.ClientGone.INSTANCE,
+            failure -> Session.ClientGone.INSTANCE));
+  }
+
+  private Source<Message, NotUsed> outbound(ActorRef<Session.Command> session) {
+    int capacity = limits.outboundBuffer();
+    return Source.<ServerFrame>queue(capacity + 1)
+        .viaMat(KillSwitches.single(), Keep.both())
+        .mapMaterializedValue(queueAndSwitch -> {
+          session.tell(new Session.OutboundReady(
+              new Outbound(queueAndSwitch.first(), queueAndSwitch.second(), capacity)));
+          return NotUsed.getInstance();
+        })
+        .map(frame -> (Message) TextMessage.create(codec.encode(frame)));
+  }
+
+  private CompletionStage<Session.Received> receive(Message message) {
+    if (!message.isText()) {
+      BinaryMessage binary = message.asBinaryMessage();
+      return binary.getStreamedData().runWith(Sink.ignore(), system).thenApply(done -> new Session.Received.Binary());
+    }
+    TextMessage text = message.asTextMessage();
+    if (text.isStrict()) {
+      return CompletableFuture.completedFuture(decode(text.getStrictText()));
+    }
+    return text.getStreamedText()
+        .limitWeighted(limits.maxFrameChars(), chunk -> (long) chunk.length())
+        .runFold(new StringBuilder(), StringBuilder::append, system)
+        .thenApply(collected -> decode(collected.toString()))
+        .exceptionally(failure -> oversizedOrRethrow(failure));
+  }
+
+  private Session.Received decode(String text) {
+    if (text.length() > limits.maxFrameChars()) {
+      return new Session.Received.Oversized(limits.maxFrameChars());
+    }
+    return new Session.Received.Text(codec.decode(text));
+  }
+
+  private Session.Received oversizedOrRethrow(Throwable failure) {
+    Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
+    if (cause instanceof StreamLimitReachedException) {
+      return new Session.Received.Oversized(limits.maxFrameChars());
+    }
+    throw new IllegalStateException("reading a frame failed", cause);
+  }
+
+}
