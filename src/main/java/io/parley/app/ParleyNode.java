@@ -11,6 +11,8 @@ import io.parley.gateway.HttpErrors;
 import io.parley.gateway.Session;
 import io.parley.gateway.WebSocketConnections;
 import io.parley.ops.HealthRoutes;
+import io.parley.ops.Metrics;
+import io.parley.ops.MetricsRoutes;
 import io.parley.ops.Readiness;
 import io.parley.pipeline.KafkaConnector;
 import io.parley.pipeline.Publisher;
@@ -96,6 +98,7 @@ public final class ParleyNode implements AutoCloseable {
 
     Route all = Directives.concat(
         new HealthRoutes(new Readiness(system)).routes(),
+        new MetricsRoutes(Metrics.get(system)).routes(),
         new GatewayRoutes(authentication, connections).routes(),
         new ConversationRoutes(ClusterSharding.get(system), authentication,
             gateway.getDuration("ask-timeout"), gateway.getBytes("max-body-bytes")).routes());

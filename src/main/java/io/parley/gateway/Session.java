@@ -12,6 +12,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
@@ -30,6 +31,9 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 public final class Session {
 
   public interface Command {}
+
+  /** Frames a client may send before its session is ready (they are answered once it is). */
+  private static final int STASH_LIMIT = 100;
 
   /** How long a client told to reconnect as a slow consumer may take to read its last frames. */
   private static final Duration SLOW_CLIENT_GRACE = Duration.ofSeconds(10);
@@ -61,6 +65,8 @@ public final class Session {
       implements Command {}
 
   private enum Heartbeat implements Command { INSTANCE }
+
+  private record Registered(boolean ok) implements Command {}
 
   private enum OutboundTimeout implements Command { INSTANCE }
 
@@ -105,28 +111,43 @@ public final class Session {
   }
 
   private Behavior<Command> awaitingOutbound() {
-    return Behaviors.withStash(1_000, stash -> Behaviors.receive(Command.class)
+    return Behaviors.withStash(STASH_LIMIT, stash -> Behaviors.receive(Command.class)
         .onMessage(OutboundReady.class, ready -> {
           timers.cancel(OutboundTimeout.INSTANCE);
           outbound = ready.outbound();
-          start();
-          return stash.unstashAll(connected());
+          return registering(stash);
         })
         .onMessage(OutboundTimeout.class, timeout -> Behaviors.stopped())
         .onMessage(ClientGone.class, gone -> Behaviors.stopped())
-        .onAnyMessage(message -> {
-          stash.stash(message);
-          return Behaviors.same();
-        })
+        .onAnyMessage(message -> stashed(stash, message))
         .build());
   }
 
-  private void start() {
-    push(new ServerFrame.Welcome(userId, deviceId, settings.node(),
-        (int) settings.heartbeatInterval().toSeconds()));
-    refreshRegistration();
-    settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
-    timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
+  /**
+   * {@code welcome} promises pushes, so it waits until the device is in the registry (or that
+   * failed: the client still gets history through {@code sync}).
+   */
+  private Behavior<Command> registering(StashBuffer<Command> stash) {
+    context.pipeToSelf(settings.registry().register(userId, deviceId, settings.node()),
+        (ok, failure) -> new Registered(failure == null));
+    return Behaviors.receive(Command.class)
+        .onMessage(Registered.class, registered -> {
+          if (!registered.ok()) {
+            context.getLog().warn("could not register a device of {}; pushes may miss it until the next heartbeat", userId);
+          }
+          push(new ServerFrame.Welcome(userId, deviceId, settings.node(), (int) settings.heartbeatInterval().toSeconds()));
+          settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
+          timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
+          return stash.unstashAll(connected());
+        })
+        .onMessage(ClientGone.class, gone -> Behaviors.stopped(this::cleanUp))
+        .onAnyMessage(message -> stashed(stash, message))
+        .build();
+  }
+
+  private static Behavior<Command> stashed(StashBuffer<Command> stash, Command message) {
+    stash.stash(message);
+    return Behaviors.same();
   }
 
   private Behavior<Command> connected() {

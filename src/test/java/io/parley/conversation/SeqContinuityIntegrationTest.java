@@ -1,0 +1,131 @@
+package io.parley.conversation;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parley.Json;
+import io.parley.devstack.LocalStack;
+import io.parley.pipeline.MessageRecord;
+import io.parley.testing.Api;
+import io.parley.testing.StackExtension;
+import io.parley.testing.TestCluster;
+import io.parley.testing.WsClient;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.sharding.ShardRegion;
+import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
+import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
+import org.apache.pekko.kafka.ConsumerSettings;
+import org.apache.pekko.kafka.Subscriptions;
+import org.apache.pekko.kafka.javadsl.Consumer;
+import org.apache.pekko.stream.javadsl.Sink;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The node hosting a conversation stops in the middle of a stream of sends: the conversation
+ * moves, the sender retries what was not acked, and seqs stay unique and increasing while every
+ * acked message is in Kafka.
+ */
+@ExtendWith({StackExtension.class, LogCapturingExtension.class})
+class SeqContinuityIntegrationTest {
+
+  private static final int MESSAGES = 120;
+  private static final int STOP_AFTER = 30;
+
+  @Test
+  void seqsStayUniqueAndIncreasingWhenTheHostingNodeStops(LocalStack stack) throws Exception {
+    try (TestCluster cluster = TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
+      String conversation = conversationHostedOn(cluster, 1);
+      Map<Long, String> acked = new LinkedHashMap<>();
+      CompletableFuture<Void> stopped = null;
+      try (WsClient alice = WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
+        long lastSeq = 0;
+        for (int i = 1; i <= MESSAGES; i++) {
+          if (i == STOP_AFTER) {
+            stopped = CompletableFuture.runAsync(() -> cluster.stop(1));
+          }
+          JsonNode ack = sendUntilAcked(alice, conversation, UUID.randomUUID().toString(), "m" + i);
+          long seq = ack.path("seq").asLong();
+          assertTrue(seq > lastSeq, () -> "seq " + seq + " after " + acked.keySet());
+          lastSeq = seq;
+          acked.put(seq, ack.path("idempotencyKey").asText());
+        }
+      }
+      stopped.get(60, TimeUnit.SECONDS);
+      assertEquals(MESSAGES, acked.size());
+      assertEveryAckedMessageIsInKafka(cluster.node(0).system(), conversation, acked);
+    }
+  }
+
+  /** Retries the same idempotency key while the conversation is moving (answers `unavailable`). */
+  private static JsonNode sendUntilAcked(WsClient client, String conversation, String key, String body) {
+    for (int attempt = 1; attempt <= 20; attempt++) {
+      client.send(Map.of("type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
+      JsonNode answer = client.next();
+      if (answer.path("type").asText().equals("ack")) {
+        assertEquals(key, answer.path("idempotencyKey").asText());
+        return answer;
+      }
+      assertEquals("unavailable", answer.path("code").asText(), answer::toString);
+    }
+    throw new AssertionError("not acked after 20 attempts: " + key);
+  }
+
+  private static String conversationHostedOn(TestCluster cluster, int node) throws Exception {
+    for (int i = 0; i < 50; i++) {
+      String conversation = Api.createConversation(cluster.httpPort(0), "alice", "bob");
+      if (hostedEntities(cluster.node(node).system()).contains(conversation)) {
+        return conversation;
+      }
+    }
+    throw new AssertionError("no conversation landed on node " + node);
+  }
+
+  private static Set<String> hostedEntities(ActorSystem<?> system) throws Exception {
+    ShardRegion.CurrentShardRegionState state = AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+            ShardRegion.CurrentShardRegionState>ask(
+            ClusterSharding.get(system).shardState(),
+            replyTo -> new GetShardRegionState(Conversation.ENTITY_KEY, replyTo),
+            Duration.ofSeconds(10), system.scheduler())
+        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    Set<String> ids = new HashSet<>();
+    state.getShards().forEach(shard -> ids.addAll(shard.getEntityIds()));
+    return ids;
+  }
+
+  private static void assertEveryAckedMessageIsInKafka(ActorSystem<?> system, String conversation,
+      Map<Long, String> acked) throws Exception {
+    Map<Long, String> missing = new LinkedHashMap<>(acked);
+    ConsumerSettings<String, byte[]> settings =
+        ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
+            .withBootstrapServers(system.settings().config().getString("parley.kafka.bootstrap-servers"))
+            .withGroupId("seq-continuity-" + UUID.randomUUID())
+            .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    Consumer.plainSource(settings, Subscriptions.topics(system.settings().config().getString("parley.kafka.messages-topic")))
+        .filter(record -> conversation.equals(record.key()))
+        .map(record -> Json.mapper().readValue(record.value(), MessageRecord.class))
+        .takeWhile(record -> {
+          missing.remove(record.seq(), record.idempotencyKey());
+          return !missing.isEmpty();
+        }, true)
+        .completionTimeout(Duration.ofSeconds(60))
+        .runWith(Sink.ignore(), system)
+        .toCompletableFuture()
+        .get(90, TimeUnit.SECONDS);
+    assertEquals(Map.of(), missing, "acked messages missing from Kafka");
+  }
+}

@@ -1,0 +1,133 @@
+package io.parley.testing;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parley.Json;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.WebSocket;
+import java.net.http.WebSocketHandshakeException;
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A real WebSocket client (the JDK's) that records every frame the server sends. */
+public final class WsClient implements AutoCloseable {
+
+  public static final Duration DEADLINE = Duration.ofSeconds(30);
+  private static final HttpClient HTTP = HttpClient.newHttpClient();
+
+  private final LinkedBlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
+  private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+  private final WebSocket socket;
+
+  private WsClient(int port, String token, String device) {
+    String query = "access_token=" + token + (device == null ? "" : "&device=" + device);
+    socket = HTTP.newWebSocketBuilder()
+        .connectTimeout(Duration.ofSeconds(10))
+        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws?" + query), new Listener())
+        .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
+        .join();
+  }
+
+  /** Connects and consumes the {@code welcome} frame. */
+  public static WsClient connect(int port, String token, String device) {
+    WsClient client = new WsClient(port, token, device);
+    assertEquals("welcome", client.next().path("type").asText());
+    return client;
+  }
+
+  /** The HTTP status of a refused upgrade. */
+  public static int refusedStatus(int port, String query) {
+    try {
+      HTTP.newWebSocketBuilder()
+          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws?" + query), new WebSocket.Listener() {})
+          .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
+          .join()
+          .abort();
+      throw new AssertionError("the upgrade was accepted: " + query);
+    } catch (CompletionException e) {
+      return ((WebSocketHandshakeException) e.getCause()).getResponse().statusCode();
+    }
+  }
+
+  public void send(String json) {
+    socket.sendText(json, true).orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS).join();
+  }
+
+  public void send(Object frame) {
+    send(Json.write(frame));
+  }
+
+  /** The next frame, whatever its type; fails after the deadline. */
+  public JsonNode next() {
+    try {
+      JsonNode frame = frames.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+      assertNotNull(frame, "no frame within " + DEADLINE);
+      return frame;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next frame, which must be of {@code type}. */
+  public JsonNode next(String type) {
+    JsonNode frame = next();
+    assertEquals(type, frame.path("type").asText(), () -> "unexpected frame " + frame);
+    return frame;
+  }
+
+  /** Frames received and not yet taken (for "nothing else arrived" checks after a round trip). */
+  public int pending() {
+    return frames.size();
+  }
+
+  public CompletableFuture<Integer> closed() {
+    return closed;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.isDone()) {
+      socket.sendClose(WebSocket.NORMAL_CLOSURE, "bye");
+      closed.completeOnTimeout(-1, DEADLINE.toSeconds(), TimeUnit.SECONDS).join();
+    }
+    socket.abort();
+  }
+
+  private final class Listener implements WebSocket.Listener {
+    private final StringBuilder partial = new StringBuilder();
+
+    @Override
+    public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
+      partial.append(data);
+      if (last) {
+        try {
+          frames.add(Json.mapper().readTree(partial.toString()));
+        } catch (java.io.IOException e) {
+          frames.add(Json.mapper().createObjectNode().put("type", "unparseable").put("text", partial.toString()));
+        }
+        partial.setLength(0);
+      }
+      webSocket.request(1);
+      return null;
+    }
+
+    @Override
+    public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+      closed.complete(statusCode);
+      return null;
+    }
+
+    @Override
+    public void onError(WebSocket webSocket, Throwable error) {
+      closed.complete(-1);
+    }
+  }
+}
