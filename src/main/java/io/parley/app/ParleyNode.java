@@ -92,7 +92,8 @@ public final class ParleyNode implements AutoCloseable {
 
     Authentication authentication = new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
     Session.Settings sessions = new Session.Settings(nodeName(system), registry, router,
-        gateway.getDuration("heartbeat-interval"), gateway.getDuration("ask-timeout"), gateway.getInt("max-in-flight"));
+        gateway.getDuration("heartbeat-interval"), gateway.getDuration("ask-timeout"), gateway.getInt("max-in-flight"),
+        gateway.getDuration("slow-client-grace"));
     WebSocketConnections connections = new WebSocketConnections(system, sessions,
         new WebSocketConnections.Limits(gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
 

@@ -35,8 +35,6 @@ public final class Session {
   /** Frames a client may send before its session is ready (they are answered once it is). */
   private static final int STASH_LIMIT = 100;
 
-  /** How long a client told to reconnect as a slow consumer may take to read its last frames. */
-  private static final Duration SLOW_CLIENT_GRACE = Duration.ofSeconds(10);
 
   /** Sent by the socket's inbound stage, which waits for {@code ackTo} before the next frame. */
   public record Inbound(Received received, ActorRef<StreamAck> ackTo) implements Command {}
@@ -79,7 +77,9 @@ public final class Session {
       ActorRef<NodeRouter.Command> router,
       Duration heartbeatInterval,
       Duration askTimeout,
-      int maxInFlight) {}
+      int maxInFlight,
+      /* how long a client told to reconnect as a slow consumer may take to read its last frames */
+      Duration slowClientGrace) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -257,7 +257,7 @@ public final class Session {
     if (!outbound.offer(frame)) {
       slowClient = true;
       outbound.finishWith(new ServerFrame.Reconnect("slow_consumer"));
-      timers.startSingleTimer(SlowClientDeadline.INSTANCE, SLOW_CLIENT_GRACE);
+      timers.startSingleTimer(SlowClientDeadline.INSTANCE, settings.slowClientGrace());
     }
   }
 

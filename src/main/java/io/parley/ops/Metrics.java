@@ -35,7 +35,7 @@ public final class Metrics implements Extension {
   }
 
   public static Metrics get(ActorSystem<?> system) {
-    return system.extension(ID);
+    return system.registerExtension(ID);
   }
 
   public PrometheusMeterRegistry registry() {

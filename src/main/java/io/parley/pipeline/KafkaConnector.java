@@ -43,7 +43,7 @@ public final class KafkaConnector implements Extension {
   private final Duration healthTimeout;
 
   public static KafkaConnector get(ActorSystem<?> system) {
-    return system.extension(ID);
+    return system.registerExtension(ID);
   }
 
   private KafkaConnector(ActorSystem<?> system) {

@@ -38,7 +38,7 @@ public final class RedisConnector implements Extension {
   private volatile StatefulRedisConnection<String, String> connection;
 
   public static RedisConnector get(ActorSystem<?> system) {
-    return system.extension(ID);
+    return system.registerExtension(ID);
   }
 
   private RedisConnector(ActorSystem<?> system) {

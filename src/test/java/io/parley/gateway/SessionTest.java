@@ -1,0 +1,135 @@
+package io.parley.gateway;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+
+import io.parley.app.NodeConfig;
+import io.parley.pipeline.MessageRecord;
+import io.parley.registry.ConnectionRegistry;
+import io.parley.registry.RedisConnector;
+import io.parley.routing.NodeRouter;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.japi.Pair;
+import org.apache.pekko.stream.BoundedSourceQueue;
+import org.apache.pekko.stream.KillSwitches;
+import org.apache.pekko.stream.UniqueKillSwitch;
+import org.apache.pekko.stream.javadsl.Keep;
+import org.apache.pekko.stream.javadsl.Source;
+import org.apache.pekko.stream.testkit.TestSubscriber;
+import org.apache.pekko.stream.testkit.javadsl.TestSink;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A session's outbound buffering, against a real stream whose demand the test controls. Redis is
+ * unreachable on purpose: a session must still serve its socket when the registry fails.
+ */
+@ExtendWith(LogCapturingExtension.class)
+class SessionTest {
+
+  private static final int CAPACITY = 8;
+  private static final Duration GRACE = Duration.ofSeconds(1);
+  private static ActorTestKit testKit;
+
+  private TestProbe<NodeRouter.Command> router;
+  private TestSubscriber.Probe<ServerFrame> client;
+  private ActorRef<Session.Command> session;
+
+  @BeforeAll
+  static void startTestKit() {
+    testKit = ActorTestKit.create("SessionTest", NodeConfig.load(Map.of(
+        "pekko.actor.provider", "local",
+        "parley.redis.uri", "redis://127.0.0.1:1",
+        "parley.redis.command-timeout", "500ms")));
+  }
+
+  @AfterAll
+  static void stopTestKit() {
+    testKit.shutdownTestKit();
+  }
+
+  @BeforeEach
+  void connect() {
+    router = testKit.createTestProbe();
+    ConnectionRegistry registry =
+        new ConnectionRegistry(RedisConnector.get(testKit.system()), Duration.ofSeconds(90), Clock.systemUTC());
+    Session.Settings settings = new Session.Settings("node-1", registry, router.getRef(),
+        Duration.ofHours(1), Duration.ofSeconds(5), 4, GRACE);
+    Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>> socket =
+        Source.<ServerFrame>queue(CAPACITY + 1)
+            .viaMat(KillSwitches.single(), Keep.both())
+            .toMat(TestSink.create(testKit.system()), Keep.both())
+            .run(testKit.system());
+    client = socket.second();
+    session = testKit.spawn(Session.create("alice", "phone", settings));
+    session.tell(new Session.OutboundReady(
+        new Outbound(socket.first().first(), socket.first().second(), CAPACITY)));
+  }
+
+  private ActorRef<MessageRecord> attachedInbox() {
+    NodeRouter.Attach attach = router.expectMessageClass(NodeRouter.Attach.class, Duration.ofSeconds(10));
+    assertEquals("alice", attach.userId());
+    assertEquals("phone", attach.deviceId());
+    return attach.inbox();
+  }
+
+  private static MessageRecord record(long seq) {
+    return new MessageRecord("c1", seq, "bob", "laptop", "key-" + seq, "body " + seq, Instant.EPOCH);
+  }
+
+  @Test
+  void welcomesThenPushesMessagesInOrder() {
+    ActorRef<MessageRecord> inbox = attachedInbox();
+    client.request(4);
+    ServerFrame.Welcome welcome = assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
+    assertEquals("node-1", welcome.node());
+    for (long seq = 1; seq <= 3; seq++) {
+      inbox.tell(record(seq));
+    }
+    for (long seq = 1; seq <= 3; seq++) {
+      ServerFrame.ChatMessage message = assertInstanceOf(ServerFrame.ChatMessage.class, client.expectNext());
+      assertEquals(seq, message.seq());
+      assertEquals("bob", message.senderId());
+      assertEquals("key-" + seq, message.idempotencyKey());
+    }
+  }
+
+  @Test
+  void aSlowClientGetsItsBufferThenReconnectThenTheSessionEnds() {
+    ActorRef<MessageRecord> inbox = attachedInbox();
+    client.request(1);
+    assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
+    for (long seq = 1; seq <= CAPACITY + 5; seq++) {
+      inbox.tell(record(seq)); // the client reads nothing meanwhile
+    }
+    client.request(CAPACITY + 10);
+    for (long seq = 1; seq <= CAPACITY; seq++) {
+      assertEquals(seq, assertInstanceOf(ServerFrame.ChatMessage.class, client.expectNext()).seq());
+    }
+    assertEquals(new ServerFrame.Reconnect("slow_consumer"), client.expectNext());
+    client.expectComplete();
+    testKit.createTestProbe().expectTerminated(session, GRACE.plusSeconds(10));
+  }
+
+  @Test
+  void aClientThatNeverReadsIsDroppedAfterTheGrace() {
+    ActorRef<MessageRecord> inbox = attachedInbox();
+    client.ensureSubscription();
+    for (long seq = 1; seq <= CAPACITY + 5; seq++) {
+      inbox.tell(record(seq));
+    }
+    client.expectError();
+    testKit.createTestProbe().expectTerminated(session, GRACE.plusSeconds(10));
+  }
+
+}
