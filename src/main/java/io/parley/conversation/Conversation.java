@@ -14,7 +14,9 @@ import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Set;
+import java.util.TreeMap;
 import com.typesafe.config.Config;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -150,13 +152,19 @@ public final class Conversation
   private final ActorRef<Publisher.Result> publishReplies;
   /** Sends not yet acked, by idempotency key: the first one plus retries waiting for it. */
   private final Map<String, Pending> pending = new HashMap<>();
+  /** The sends at Kafka, by seq. */
+  private final NavigableMap<Long, Pending> publishing = new TreeMap<>();
   private long lastSeq;
 
-  /** A send in flight; {@code seq} is 0 while its idempotency key is being looked up. */
+  /**
+   * A send in flight: {@code seq} is 0 while its idempotency key is looked up; {@code result}
+   * is Kafka's answer, kept until every lower seq is answered too.
+   */
   private static final class Pending {
     final Send first;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
     long seq;
+    Publisher.Result result;
 
     Pending(Send first) {
       this.first = first;
@@ -296,10 +304,10 @@ public final class Conversation
       // The reservation is used up: wait for the next block before handing out a seq.
       return Effect()
           .persist(new SeqReserved(conversationId, lastSeq + settings.seqBlockSize()))
-          .thenRun(reserved -> publish(reserved, send))
+          .thenRun(reserved -> publish(send))
           .thenNoReply();
     }
-    publish(state, send); // this seq is inside a block that is already durable
+    publish(send); // this seq is inside a block that is already durable
     if (state.reservedUpTo() - lastSeq < settings.seqBlockSize() / 2) {
       return Effect()
           .persist(new SeqReserved(conversationId, state.reservedUpTo() + settings.seqBlockSize()))
@@ -308,27 +316,41 @@ public final class Conversation
     return Effect().noReply();
   }
 
-  private void publish(State state, Pending send) {
+  private void publish(Pending send) {
     send.seq = ++lastSeq;
+    publishing.put(send.seq, send);
     Send first = send.first;
     MessageRecord record = new MessageRecord(conversationId, send.seq, first.senderId(), first.deviceId(),
         first.idempotencyKey(), first.body(), settings.clock().instant());
     settings.publisher().tell(new Publisher.Publish(record, publishReplies));
   }
 
+  /**
+   * Kafka's answers can reach this actor out of order (futures complete on a thread pool), but
+   * acks and deliveries go out in seq order: an answer waits until every lower seq is answered.
+   */
   private ReplyEffect<Event, State> onPublishAnswered(State state, Publisher.Result result) {
-    MessageRecord record = result.record();
-    Pending send = pending.remove(record.idempotencyKey());
-    if (result instanceof Publisher.Published) {
-      if (send != null) {
-        replyAll(send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
-      }
+    Pending answered = publishing.get(result.record().seq());
+    if (answered != null) {
+      answered.result = result;
+    }
+    while (!publishing.isEmpty() && publishing.firstEntry().getValue().result != null) {
+      Pending next = publishing.pollFirstEntry().getValue();
+      pending.remove(next.first.idempotencyKey());
+      emit(state, next);
+    }
+    return Effect().noReply();
+  }
+
+  private void emit(State state, Pending send) {
+    MessageRecord record = send.result.record();
+    if (send.result instanceof Publisher.Published) {
+      replyAll(send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
       settings.fanout().tell(new Fanout.Deliver(record, state.members()));
-    } else if (send != null) {
+    } else {
       // The seq is burnt (a jump, as after a failure): reusing it could reorder the log.
       replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
     }
-    return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> onStop(State state, Stop stop) {

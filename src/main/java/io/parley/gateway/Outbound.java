@@ -29,11 +29,13 @@ final class Outbound {
   /** Sends what is buffered, then {@code last}, then closes the socket normally. */
   void finishWith(ServerFrame last) {
     queue.offer(last);
-    queue.complete();
+    complete();
   }
 
   void complete() {
-    queue.complete();
+    if (!queue.isCompleted()) {
+      queue.complete();
+    }
   }
 
   /** Drops the connection at once, buffered frames included: for clients that stopped reading. */

@@ -7,11 +7,9 @@ import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Props;
-import org.apache.pekko.http.javadsl.model.ws.BinaryMessage;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.stream.KillSwitches;
-import org.apache.pekko.stream.StreamLimitReachedException;
 import org.apache.pekko.stream.javadsl.Flow;
 import org.apache.pekko.stream.javadsl.Keep;
 import org.apache.pekko.stream.javadsl.Sink;
@@ -74,18 +72,20 @@ public final class WebSocketConnections {
 
   private CompletionStage<Session.Received> receive(Message message) {
     if (!message.isText()) {
-      BinaryMessage binary = message.asBinaryMessage();
-      return binary.getStreamedData().runWith(Sink.ignore(), system).thenApply(done -> new Session.Received.Binary());
+      return message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system)
+          .thenApply(done -> new Session.Received.Binary());
     }
     TextMessage text = message.asTextMessage();
     if (text.isStrict()) {
       return CompletableFuture.completedFuture(decode(text.getStrictText()));
     }
+    // Read a streamed frame to its end (failing its stream would fail the whole connection),
+    // keeping at most the limit in memory.
     return text.getStreamedText()
-        .limitWeighted(limits.maxFrameChars(), chunk -> (long) chunk.length())
-        .runFold(new StringBuilder(), StringBuilder::append, system)
-        .thenApply(collected -> decode(collected.toString()))
-        .exceptionally(failure -> oversizedOrRethrow(failure));
+        .runFold(new BoundedText(limits.maxFrameChars()), BoundedText::append, system)
+        .thenApply(collected -> collected.overflowed()
+            ? new Session.Received.Oversized(limits.maxFrameChars())
+            : decode(collected.text()));
   }
 
   private Session.Received decode(String text) {
@@ -95,12 +95,32 @@ public final class WebSocketConnections {
     return new Session.Received.Text(codec.decode(text));
   }
 
-  private Session.Received oversizedOrRethrow(Throwable failure) {
-    Throwable cause = failure instanceof java.util.concurrent.CompletionException ? failure.getCause() : failure;
-    if (cause instanceof StreamLimitReachedException) {
-      return new Session.Received.Oversized(limits.maxFrameChars());
-    }
-    throw new IllegalStateException("reading a frame failed", cause);
-  }
+  /** A frame's text up to a limit; past it only the fact that it overflowed is kept. */
+  private static final class BoundedText {
+    private final StringBuilder text = new StringBuilder();
+    private final int limit;
+    private boolean overflowed;
 
+    BoundedText(int limit) {
+      this.limit = limit;
+    }
+
+    BoundedText append(String chunk) {
+      if (!overflowed && text.length() + chunk.length() <= limit) {
+        text.append(chunk);
+      } else {
+        overflowed = true;
+        text.setLength(0);
+      }
+      return this;
+    }
+
+    boolean overflowed() {
+      return overflowed;
+    }
+
+    String text() {
+      return text.toString();
+    }
+  }
 }

@@ -91,7 +91,7 @@ class TwoNodeClusterIntegrationTest {
 
   @Test
   @Order(3)
-  void bothNodesAreReady() {
+  void bothNodesAreReady() throws Exception {
     await().atMost(DEADLINE).until(() -> readyStatus(first) == 200 && readyStatus(second) == 200);
     assertEquals(200, status(first, "/health/alive"));
   }

@@ -170,6 +170,34 @@ class ConversationTest {
   }
 
   @Test
+  void acksAndDeliveriesFollowSeqOrderWhateverOrderKafkaAnswersIn() {
+    create("alice", "bob");
+    List<Publisher.Publish> publishes = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String key = key();
+      conversation.runCommand(send("alice", key));
+      answerLookup(key, Optional.empty());
+      publishes.add(publisher.expectMessageClass(Publisher.Publish.class));
+    }
+    Publisher.Publish third = publishes.get(2);
+    third.replyTo().tell(new Publisher.Published(third.record(), 2));
+    replies.expectNoMessage();
+    delivery.expectNoMessage();
+
+    Publisher.Publish first = publishes.get(0);
+    first.replyTo().tell(new Publisher.Published(first.record(), 0));
+    assertEquals(1, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
+    assertEquals(1, ((Fanout.Deliver) delivery.receiveMessage()).record().seq());
+    replies.expectNoMessage();
+
+    Publisher.Publish second = publishes.get(1);
+    second.replyTo().tell(new Publisher.PublishFailed(second.record(), "TimeoutException"));
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+    assertEquals(3, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
+    assertEquals(3, ((Fanout.Deliver) delivery.receiveMessage()).record().seq());
+  }
+
+  @Test
   void aKnownIdempotencyKeyIsAnsweredWithTheOriginalAck() {
     create("alice", "bob");
     String key = key();

@@ -65,11 +65,14 @@ class MessagingIntegrationTest {
         keys.add(key);
         alicePhone.send(send(conversation, key, "message " + i));
       }
+      Map<Long, String> acked = new HashMap<>();
       for (int i = 1; i <= 100; i++) {
         JsonNode ack = alicePhone.next("ack");
-        assertEquals(i, ack.path("seq").asLong(), "acks arrive in seq order, dense from 1");
-        assertEquals(keys.get(i - 1), ack.path("idempotencyKey").asText());
         assertEquals(conversation, ack.path("conversationId").asText());
+        acked.put(ack.path("seq").asLong(), ack.path("idempotencyKey").asText());
+      }
+      for (int i = 1; i <= 100; i++) {
+        assertEquals(keys.get(i - 1), acked.get((long) i), "seq 1..100 in the order sent, each acked once");
       }
       for (int i = 1; i <= 100; i++) {
         JsonNode message = bobLaptop.next("message");

@@ -2,6 +2,7 @@ package io.parley.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.app.NodeConfig;
 import io.parley.pipeline.MessageRecord;
@@ -113,10 +114,15 @@ class SessionTest {
       inbox.tell(record(seq)); // the client reads nothing meanwhile
     }
     client.request(CAPACITY + 10);
-    for (long seq = 1; seq <= CAPACITY; seq++) {
-      assertEquals(seq, assertInstanceOf(ServerFrame.ChatMessage.class, client.expectNext()).seq());
+    // The buffer, plus what the stream's own stages hold, arrives in order; the rest was refused.
+    long seq = 0;
+    ServerFrame frame = client.expectNext();
+    while (frame instanceof ServerFrame.ChatMessage message) {
+      assertEquals(++seq, message.seq());
+      frame = client.expectNext();
     }
-    assertEquals(new ServerFrame.Reconnect("slow_consumer"), client.expectNext());
+    assertEquals(new ServerFrame.Reconnect("slow_consumer"), frame);
+    assertTrue(seq >= CAPACITY && seq < CAPACITY + 5, "delivered " + seq);
     client.expectComplete();
     testKit.createTestProbe().expectTerminated(session, GRACE.plusSeconds(10));
   }

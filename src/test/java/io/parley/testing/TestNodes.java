@@ -31,6 +31,8 @@ public final class TestNodes {
     overrides.put("parley.http.host", "127.0.0.1");
     overrides.put("parley.http.port", 0);
     overrides.put("parley.cluster.seed-nodes", seed == null ? "" : seed.toString());
+    // The first write of a test run also creates the journal's keyspace: allow for it.
+    overrides.put("parley.gateway.ask-timeout", "30s");
     // Tests stop nodes on purpose; downing them quickly keeps shards moving.
     overrides.put("pekko.cluster.split-brain-resolver.stable-after", "3s");
     overrides.putAll(extra);
