@@ -8,11 +8,11 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Loads a node's configuration: system properties, then the given overrides, then
- * {@code application.conf} (whose {@code ${?ENV}} overrides apply), then Pekko's defaults.
+ * Loads a node's configuration: system properties, then the given overrides, then {@code
+ * application.conf} (whose {@code ${?ENV}} overrides apply), then Pekko's defaults.
  *
- * <p>Operators give lists (seed nodes, Cassandra contact points) as comma-separated env vars;
- * this is the one place that turns them into the lists Pekko and the driver read.
+ * <p>Operators give lists (seed nodes, Cassandra contact points) as comma-separated env vars; this
+ * is the one place that turns them into the lists Pekko and the driver read.
  */
 public final class NodeConfig {
   private NodeConfig() {}
@@ -39,7 +39,8 @@ public final class NodeConfig {
       expanded =
           expanded.withValue("pekko.cluster.seed-nodes", ConfigValueFactory.fromIterable(seeds));
     }
-    List<String> contactPoints = commaSeparated(config.getString("parley.cassandra.contact-points"));
+    List<String> contactPoints =
+        commaSeparated(config.getString("parley.cassandra.contact-points"));
     return expanded.withValue(
         "datastax-java-driver.basic.contact-points",
         ConfigValueFactory.fromIterable(contactPoints));

@@ -62,7 +62,9 @@ public final class ParleyNode implements AutoCloseable {
     try {
       joinCluster(system);
       ServerBinding binding = await(HttpServer.start(system, routes(system, secret)));
-      system.log().info("Parley node {} serving HTTP on {}", nodeName(system), binding.localAddress());
+      system
+          .log()
+          .info("Parley node {} serving HTTP on {}", nodeName(system), binding.localAddress());
       return new ParleyNode(system, binding);
     } catch (RuntimeException e) {
       system.terminate();
@@ -86,37 +88,66 @@ public final class ParleyNode implements AutoCloseable {
   private static Route routes(ActorSystem<?> system, JwtSecret secret) {
     Config config = system.settings().config();
     Config gateway = config.getConfig("parley.gateway");
-    ConnectionRegistry registry = new ConnectionRegistry(
-        RedisConnector.get(system), config.getDuration("parley.registry.ttl"), Clock.systemUTC());
+    ConnectionRegistry registry =
+        new ConnectionRegistry(
+            RedisConnector.get(system),
+            config.getDuration("parley.registry.ttl"),
+            Clock.systemUTC());
     ActorRef<NodeRouter.Command> router = startConversations(system, registry);
 
-    Authentication authentication = new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
-    Session.Settings sessions = new Session.Settings(nodeName(system), registry, router,
-        gateway.getDuration("heartbeat-interval"), gateway.getDuration("ask-timeout"), gateway.getInt("max-in-flight"),
-        gateway.getDuration("slow-client-grace"));
-    WebSocketConnections connections = new WebSocketConnections(system, sessions,
-        new WebSocketConnections.Limits(gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
+    Authentication authentication =
+        new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
+    Session.Settings sessions =
+        new Session.Settings(
+            nodeName(system),
+            registry,
+            router,
+            gateway.getDuration("heartbeat-interval"),
+            gateway.getDuration("ask-timeout"),
+            gateway.getInt("max-in-flight"),
+            gateway.getDuration("slow-client-grace"));
+    WebSocketConnections connections =
+        new WebSocketConnections(
+            system,
+            sessions,
+            new WebSocketConnections.Limits(
+                gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
 
-    Route all = Directives.concat(
-        new HealthRoutes(new Readiness(system)).routes(),
-        new MetricsRoutes(Metrics.get(system)).routes(),
-        new GatewayRoutes(authentication, connections).routes(),
-        new ConversationRoutes(ClusterSharding.get(system), authentication,
-            gateway.getDuration("ask-timeout"), gateway.getBytes("max-body-bytes")).routes());
-    return Directives.handleExceptions(HttpErrors.exceptions(),
+    Route all =
+        Directives.concat(
+            new HealthRoutes(new Readiness(system)).routes(),
+            new MetricsRoutes(Metrics.get(system)).routes(),
+            new GatewayRoutes(authentication, connections).routes(),
+            new ConversationRoutes(
+                    ClusterSharding.get(system),
+                    authentication,
+                    gateway.getDuration("ask-timeout"),
+                    gateway.getBytes("max-body-bytes"))
+                .routes());
+    return Directives.handleExceptions(
+        HttpErrors.exceptions(),
         () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
   }
 
   /** The send path's node-local actors and conversation sharding; returns the node's router. */
-  private static ActorRef<NodeRouter.Command> startConversations(ActorSystem<?> system, ConnectionRegistry registry) {
+  private static ActorRef<NodeRouter.Command> startConversations(
+      ActorSystem<?> system, ConnectionRegistry registry) {
     Config config = system.settings().config();
-    ActorRef<Dedup.Command> dedup = system.systemActorOf(
-        Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")), "dedup", Props.empty());
-    ActorRef<Publisher.Command> publisher = system.systemActorOf(
-        Publisher.create(KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
-        "publisher", Props.empty());
-    ActorRef<NodeRouter.Command> router = system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
-    ActorRef<Fanout.Command> fanout = system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
+    ActorRef<Dedup.Command> dedup =
+        system.systemActorOf(
+            Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")),
+            "dedup",
+            Props.empty());
+    ActorRef<Publisher.Command> publisher =
+        system.systemActorOf(
+            Publisher.create(
+                KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
+            "publisher",
+            Props.empty());
+    ActorRef<NodeRouter.Command> router =
+        system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
+    ActorRef<Fanout.Command> fanout =
+        system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
     Conversation.init(system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout));
     return router;
   }
@@ -137,7 +168,10 @@ public final class ParleyNode implements AutoCloseable {
     return binding.localAddress();
   }
 
-  /** Runs Coordinated Shutdown (unbind, hand off shards, leave the cluster, close clients) and waits. */
+  /**
+   * Runs Coordinated Shutdown (unbind, hand off shards, leave the cluster, close clients) and
+   * waits.
+   */
   @Override
   public void close() {
     system.terminate();

@@ -6,9 +6,9 @@ import java.time.Duration;
 import java.util.Map;
 
 /**
- * {@code bin/parley-token USER [HOURS]}: prints a client token signed with the secret the nodes
- * use ({@code CHAT_JWT_SECRET}). For local runs and operators' smoke tests; production clients
- * get their tokens from the product's own login service.
+ * {@code bin/parley-token USER [HOURS]}: prints a client token signed with the secret the nodes use
+ * ({@code CHAT_JWT_SECRET}). For local runs and operators' smoke tests; production clients get
+ * their tokens from the product's own login service.
  */
 public final class IssueToken {
   private IssueToken() {}
@@ -24,7 +24,8 @@ public final class IssueToken {
       System.exit(2);
     }
     Duration ttl = Duration.ofHours(args.length == 2 ? Long.parseLong(args[1]) : 12);
-    JwtSecret key = JwtSecret.fromConfig(ConfigFactory.parseMap(Map.of("chat.auth.jwt-secret", secret)));
+    JwtSecret key =
+        JwtSecret.fromConfig(ConfigFactory.parseMap(Map.of("chat.auth.jwt-secret", secret)));
     System.out.println(new JwtIssuer(key, Clock.systemUTC()).issue(args[0], ttl));
   }
 }

@@ -1,5 +1,6 @@
 package io.parley.conversation;
 
+import com.typesafe.config.Config;
 import io.parley.CborSerializable;
 import io.parley.Ids;
 import io.parley.pipeline.MessageRecord;
@@ -17,7 +18,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
 import java.util.TreeMap;
-import com.typesafe.config.Config;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -40,16 +40,17 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * A conversation: its members and the only source of its sequence numbers.
  *
  * <p>Guarantees: per conversation, {@code seq} strictly increases and is never reused. Seqs are
- * reserved in durable blocks ({@link SeqReserved}) ahead of use, so the send path writes nothing
- * to Cassandra; a clean stop (passivation, shard hand-off) checkpoints the last seq used, so seqs
- * stay dense in normal operation, and after a crash they jump by at most one block.
+ * reserved in durable blocks ({@link SeqReserved}) ahead of use, so the send path writes nothing to
+ * Cassandra; a clean stop (passivation, shard hand-off) checkpoints the last seq used, so seqs stay
+ * dense in normal operation, and after a crash they jump by at most one block.
  *
  * <p>Send path: in-memory retry check, then the Redis idempotency key ({@link Dedup}), then a seq,
  * then Kafka ({@link Publisher}); the sender is acked and members are delivered to only after the
  * broker's ack. Retries of a message still in flight wait for its ack instead of resending.
  */
 public final class Conversation
-    extends EventSourcedBehaviorWithEnforcedReplies<Conversation.Command, Conversation.Event, Conversation.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        Conversation.Command, Conversation.Event, Conversation.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "Conversation");
@@ -58,7 +59,8 @@ public final class Conversation
 
   public interface Command extends CborSerializable {}
 
-  public record Create(String creatorId, List<String> members, String title, ActorRef<Reply> replyTo)
+  public record Create(
+      String creatorId, List<String> members, String title, ActorRef<Reply> replyTo)
       implements Command {}
 
   public record AddMember(String requesterId, String userId, ActorRef<Reply> replyTo)
@@ -87,16 +89,24 @@ public final class Conversation
 
   public record Rejected(Failure failure, String message) implements Reply {}
 
-  public enum Failure { NOT_FOUND, FORBIDDEN, INVALID, CONFLICT, UNAVAILABLE }
+  public enum Failure {
+    NOT_FOUND,
+    FORBIDDEN,
+    INVALID,
+    CONFLICT,
+    UNAVAILABLE
+  }
 
   // ---- events and state -----------------------------------------------------------------
 
   public interface Event extends CborSerializable {}
 
-  public record Created(String conversationId, List<String> members, String title, Instant createdAt)
+  public record Created(
+      String conversationId, List<String> members, String title, Instant createdAt)
       implements Event {}
 
-  public record MemberAdded(String conversationId, String userId, String addedBy) implements Event {}
+  public record MemberAdded(String conversationId, String userId, String addedBy)
+      implements Event {}
 
   /** Seqs up to {@code upTo} may be used; a restarted entity continues after it. */
   public record SeqReserved(String conversationId, long upTo) implements Event {}
@@ -104,7 +114,8 @@ public final class Conversation
   /** A clean stop released the unused part of the reservation: continue after {@code lastSeq}. */
   public record SeqCheckpointed(String conversationId, long lastSeq) implements Event {}
 
-  public record State(List<String> members, String title, long reservedUpTo) implements CborSerializable {
+  public record State(List<String> members, String title, long reservedUpTo)
+      implements CborSerializable {
     static final State EMPTY = new State(List.of(), null, 0);
 
     boolean exists() {
@@ -136,11 +147,20 @@ public final class Conversation
       int maxTitleLength,
       Clock clock) {
 
-    public static Settings fromConfig(Config config, ActorRef<Dedup.Command> dedup,
-        ActorRef<Publisher.Command> publisher, ActorRef<Fanout.Command> fanout) {
+    public static Settings fromConfig(
+        Config config,
+        ActorRef<Dedup.Command> dedup,
+        ActorRef<Publisher.Command> publisher,
+        ActorRef<Fanout.Command> fanout) {
       Config limits = config.getConfig("parley.conversation");
-      return new Settings(dedup, publisher, fanout, limits.getInt("seq-block-size"),
-          limits.getInt("max-members"), limits.getInt("max-title-length"), Clock.systemUTC());
+      return new Settings(
+          dedup,
+          publisher,
+          fanout,
+          limits.getInt("seq-block-size"),
+          limits.getInt("max-members"),
+          limits.getInt("max-title-length"),
+          Clock.systemUTC());
     }
   }
 
@@ -150,15 +170,18 @@ public final class Conversation
   private final Settings settings;
   private final ActorRef<Dedup.LookupResult> dedupReplies;
   private final ActorRef<Publisher.Result> publishReplies;
+
   /** Sends not yet acked, by idempotency key: the first one plus retries waiting for it. */
   private final Map<String, Pending> pending = new HashMap<>();
+
   /** The sends at Kafka, by seq. */
   private final NavigableMap<Long, Pending> publishing = new TreeMap<>();
+
   private long lastSeq;
 
   /**
-   * A send in flight: {@code seq} is 0 while its idempotency key is looked up; {@code result}
-   * is Kafka's answer, kept until every lower seq is answered too.
+   * A send in flight: {@code seq} is 0 while its idempotency key is looked up; {@code result} is
+   * Kafka's answer, kept until every lower seq is answered too.
    */
   private static final class Pending {
     final Send first;
@@ -172,10 +195,14 @@ public final class Conversation
     }
   }
 
-  /** Starts sharding of conversations on this node; {@code settings} name this node's collaborators. */
+  /**
+   * Starts sharding of conversations on this node; {@code settings} name this node's collaborators.
+   */
   public static void init(ActorSystem<?> system, Settings settings) {
-    ClusterSharding.get(system).init(
-        Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), settings)).withStopMessage(new Stop()));
+    ClusterSharding.get(system)
+        .init(
+            Entity.of(ENTITY_KEY, entity -> create(entity.getEntityId(), settings))
+                .withStopMessage(new Stop()));
   }
 
   public static Behavior<Command> create(String conversationId, Settings settings) {
@@ -217,31 +244,39 @@ public final class Conversation
         .onCommand(AddMember.class, this::onAddMember)
         .onCommand(GetInfo.class, this::onGetInfo)
         .onCommand(Send.class, this::onSend)
-        .onCommand(DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
-        .onCommand(PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
+        .onCommand(
+            DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
+        .onCommand(
+            PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
         .onCommand(Stop.class, this::onStop)
         .build();
   }
 
   private ReplyEffect<Event, State> onCreate(State state, Create create) {
     if (state.exists()) {
-      return Effect().reply(create.replyTo(), new Rejected(Failure.CONFLICT, conversationId + " exists"));
+      return Effect()
+          .reply(create.replyTo(), new Rejected(Failure.CONFLICT, conversationId + " exists"));
     }
     Set<String> members = new LinkedHashSet<>();
     members.add(create.creatorId());
     members.addAll(create.members());
     String invalid = firstInvalidId(members);
     if (invalid != null) {
-      return Effect().reply(create.replyTo(), new Rejected(Failure.INVALID, "invalid user id: " + invalid));
+      return Effect()
+          .reply(create.replyTo(), new Rejected(Failure.INVALID, "invalid user id: " + invalid));
     }
     if (members.size() > settings.maxMembers()) {
       return Effect().reply(create.replyTo(), tooManyMembers());
     }
     if (create.title() != null && create.title().length() > settings.maxTitleLength()) {
-      return Effect().reply(create.replyTo(),
-          new Rejected(Failure.INVALID, "title longer than " + settings.maxTitleLength()));
+      return Effect()
+          .reply(
+              create.replyTo(),
+              new Rejected(Failure.INVALID, "title longer than " + settings.maxTitleLength()));
     }
-    Created created = new Created(conversationId, List.copyOf(members), create.title(), settings.clock().instant());
+    Created created =
+        new Created(
+            conversationId, List.copyOf(members), create.title(), settings.clock().instant());
     return Effect().persist(created).thenReply(create.replyTo(), this::info);
   }
 
@@ -297,7 +332,9 @@ public final class Conversation
     if (result.original().isPresent()) {
       pending.remove(result.idempotencyKey());
       Dedup.Original original = result.original().get();
-      replyAll(send, new Acked(conversationId, result.idempotencyKey(), original.seq(), original.sentAt()));
+      replyAll(
+          send,
+          new Acked(conversationId, result.idempotencyKey(), original.seq(), original.sentAt()));
       return Effect().noReply();
     }
     if (lastSeq >= state.reservedUpTo()) {
@@ -320,14 +357,21 @@ public final class Conversation
     send.seq = ++lastSeq;
     publishing.put(send.seq, send);
     Send first = send.first;
-    MessageRecord record = new MessageRecord(conversationId, send.seq, first.senderId(), first.deviceId(),
-        first.idempotencyKey(), first.body(), settings.clock().instant());
+    MessageRecord record =
+        new MessageRecord(
+            conversationId,
+            send.seq,
+            first.senderId(),
+            first.deviceId(),
+            first.idempotencyKey(),
+            first.body(),
+            settings.clock().instant());
     settings.publisher().tell(new Publisher.Publish(record, publishReplies));
   }
 
   /**
-   * Kafka's answers can reach this actor out of order (futures complete on a thread pool), but
-   * acks and deliveries go out in seq order: an answer waits until every lower seq is answered.
+   * Kafka's answers can reach this actor out of order (futures complete on a thread pool), but acks
+   * and deliveries go out in seq order: an answer waits until every lower seq is answered.
    */
   private ReplyEffect<Event, State> onPublishAnswered(State state, Publisher.Result result) {
     Pending answered = publishing.get(result.record().seq());
@@ -345,7 +389,8 @@ public final class Conversation
   private void emit(State state, Pending send) {
     MessageRecord record = send.result.record();
     if (send.result instanceof Publisher.Published) {
-      replyAll(send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
+      replyAll(
+          send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
       settings.fanout().tell(new Fanout.Deliver(record, state.members()));
     } else {
       // The seq is burnt (a jump, as after a failure): reusing it could reorder the log.
@@ -371,7 +416,8 @@ public final class Conversation
   }
 
   private Rejected tooManyMembers() {
-    return new Rejected(Failure.INVALID, "a conversation has at most " + settings.maxMembers() + " members");
+    return new Rejected(
+        Failure.INVALID, "a conversation has at most " + settings.maxMembers() + " members");
   }
 
   private Info info(State state) {
@@ -390,10 +436,12 @@ public final class Conversation
   public EventHandler<State, Event> eventHandler() {
     return newEventHandlerBuilder()
         .forAnyState()
-        .onEvent(Created.class, (state, created) -> new State(created.members(), created.title(), 0))
+        .onEvent(
+            Created.class, (state, created) -> new State(created.members(), created.title(), 0))
         .onEvent(MemberAdded.class, (state, added) -> state.withMember(added.userId()))
         .onEvent(SeqReserved.class, (state, reserved) -> state.reservedUpTo(reserved.upTo()))
-        .onEvent(SeqCheckpointed.class, (state, checkpoint) -> state.reservedUpTo(checkpoint.lastSeq()))
+        .onEvent(
+            SeqCheckpointed.class, (state, checkpoint) -> state.reservedUpTo(checkpoint.lastSeq()))
         .build();
   }
 }

@@ -15,137 +15,153 @@ import org.apache.kafka.common.Uuid;
 /**
  * A single combined broker+controller Kafka 4.4 node in KRaft mode, in its own JVM.
  *
- * <p>Ready means the Admin API lists this broker in {@code describeCluster()}: in KRaft a
- * broker is only listed once it has registered with the controller and been unfenced, i.e.
- * once it can host partitions. We do not create a probe topic, so tests see only their own.
+ * <p>Ready means the Admin API lists this broker in {@code describeCluster()}: in KRaft a broker is
+ * only listed once it has registered with the controller and been unfenced, i.e. once it can host
+ * partitions. We do not create a probe topic, so tests see only their own.
  */
 public final class KafkaBroker extends ChildService {
 
-    static final String NAME = "kafka";
-    private static final String HOST = "127.0.0.1";
-    private static final Duration FORMAT_TIMEOUT = Duration.ofSeconds(120);
+  static final String NAME = "kafka";
+  private static final String HOST = "127.0.0.1";
+  private static final Duration FORMAT_TIMEOUT = Duration.ofSeconds(120);
 
-    private final Path projectDir;
-    private final Path guardFolder;
-    private final int port;
-    private final int controllerPort;
-    private List<Path> classpath;
+  private final Path projectDir;
+  private final Path guardFolder;
+  private final int port;
+  private final int controllerPort;
+  private List<Path> classpath;
 
-    KafkaBroker(Path workDir, Path projectDir, Path guardFolder) {
-        super(workDir.resolve(NAME), workDir.resolve("logs").resolve(NAME + ".log"));
-        this.projectDir = projectDir;
-        this.guardFolder = guardFolder;
-        this.port = FreePorts.next();
-        this.controllerPort = FreePorts.next();
-    }
+  KafkaBroker(Path workDir, Path projectDir, Path guardFolder) {
+    super(workDir.resolve(NAME), workDir.resolve("logs").resolve(NAME + ".log"));
+    this.projectDir = projectDir;
+    this.guardFolder = guardFolder;
+    this.port = FreePorts.next();
+    this.controllerPort = FreePorts.next();
+  }
 
-    @Override
-    public String name() {
-        return NAME;
-    }
+  @Override
+  public String name() {
+    return NAME;
+  }
 
-    @Override
-    public String address() {
-        return bootstrapServers();
-    }
+  @Override
+  public String address() {
+    return bootstrapServers();
+  }
 
-    @Override
-    String environmentVariable() {
-        return "PARLEY_KAFKA_BOOTSTRAP";
-    }
+  @Override
+  String environmentVariable() {
+    return "PARLEY_KAFKA_BOOTSTRAP";
+  }
 
-    /** For clients and the {@code PARLEY_KAFKA_BOOTSTRAP} variable. */
-    public String bootstrapServers() {
-        return HOST + ":" + port;
-    }
+  /** For clients and the {@code PARLEY_KAFKA_BOOTSTRAP} variable. */
+  public String bootstrapServers() {
+    return HOST + ":" + port;
+  }
 
-    @Override
-    protected void prepare() throws Exception {
-        classpath = StackClasspath.resolve(projectDir, NAME);
-        writeFile(serverProperties(), serverPropertiesText());
-        writeFile(log4jConfig(), Log4j2Config.toStdout());
-        // StorageTool's "random-uuid" only prints Uuid.randomUuid(): kafka-clients is on our
-        // classpath, so we save a JVM start by calling it here.
-        String clusterId = Uuid.randomUuid().toString();
-        runToCompletion(javaCommand("kafka.tools.StorageTool",
-                List.of("format", "-t", clusterId, "-c", serverProperties().toString())), FORMAT_TIMEOUT);
-    }
+  @Override
+  protected void prepare() throws Exception {
+    classpath = StackClasspath.resolve(projectDir, NAME);
+    writeFile(serverProperties(), serverPropertiesText());
+    writeFile(log4jConfig(), Log4j2Config.toStdout());
+    // StorageTool's "random-uuid" only prints Uuid.randomUuid(): kafka-clients is on our
+    // classpath, so we save a JVM start by calling it here.
+    String clusterId = Uuid.randomUuid().toString();
+    runToCompletion(
+        javaCommand(
+            "kafka.tools.StorageTool",
+            List.of("format", "-t", clusterId, "-c", serverProperties().toString())),
+        FORMAT_TIMEOUT);
+  }
 
-    @Override
-    protected List<String> command() {
-        return javaCommand("kafka.Kafka", List.of(serverProperties().toString()));
-    }
+  @Override
+  protected List<String> command() {
+    return javaCommand("kafka.Kafka", List.of(serverProperties().toString()));
+  }
 
-    @Override
-    protected Duration readyTimeout() {
-        return Duration.ofSeconds(120);
-    }
+  @Override
+  protected Duration readyTimeout() {
+    return Duration.ofSeconds(120);
+  }
 
-    @Override
-    protected ReadinessProbe readinessProbe() {
-        Admin admin = Admin.create(Map.of(
-                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers(),
-                AdminClientConfig.CLIENT_ID_CONFIG, "parley-stack-readiness",
-                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG, 5_000,
-                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG, 5_000));
-        return new ReadinessProbe() {
-            @Override
-            public boolean answers() throws Exception {
-                Collection<Node> nodes = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
-                return !nodes.isEmpty();
-            }
+  @Override
+  protected ReadinessProbe readinessProbe() {
+    Admin admin =
+        Admin.create(
+            Map.of(
+                AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrapServers(),
+                AdminClientConfig.CLIENT_ID_CONFIG,
+                "parley-stack-readiness",
+                AdminClientConfig.REQUEST_TIMEOUT_MS_CONFIG,
+                5_000,
+                AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
+                5_000));
+    return new ReadinessProbe() {
+      @Override
+      public boolean answers() throws Exception {
+        Collection<Node> nodes = admin.describeCluster().nodes().get(5, TimeUnit.SECONDS);
+        return !nodes.isEmpty();
+      }
 
-            @Override
-            public void close() {
-                admin.close(Duration.ofSeconds(2));
-            }
-        };
-    }
+      @Override
+      public void close() {
+        admin.close(Duration.ofSeconds(2));
+      }
+    };
+  }
 
-    private List<String> javaCommand(String mainClass, List<String> args) {
-        List<String> jvmArgs = new ArrayList<>(List.of(
-                "-Xms256m", "-Xmx512m", "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20",
-                "-Djava.awt.headless=true", "-Djava.net.preferIPv4Stack=true",
+  private List<String> javaCommand(String mainClass, List<String> args) {
+    List<String> jvmArgs =
+        new ArrayList<>(
+            List.of(
+                "-Xms256m",
+                "-Xmx512m",
+                "-XX:+UseG1GC",
+                "-XX:MaxGCPauseMillis=20",
+                "-Djava.awt.headless=true",
+                "-Djava.net.preferIPv4Stack=true",
                 "-Dlog4j2.configurationFile=" + log4jConfig().toUri()));
-        return JavaCommand.of(guardFolder, jvmArgs, classpath, mainClass, args);
-    }
+    return JavaCommand.of(guardFolder, jvmArgs, classpath, mainClass, args);
+  }
 
-    private Path serverProperties() {
-        return home().resolve("server.properties");
-    }
+  private Path serverProperties() {
+    return home().resolve("server.properties");
+  }
 
-    private Path log4jConfig() {
-        return home().resolve("log4j2.xml");
-    }
+  private Path log4jConfig() {
+    return home().resolve("log4j2.xml");
+  }
 
-    private String serverPropertiesText() {
-        String plain = "PLAINTEXT://" + HOST + ":" + port;
-        String controller = "CONTROLLER://" + HOST + ":" + controllerPort;
-        return String.join("\n",
-                "# Generated by io.parley.devstack.KafkaBroker: one combined KRaft node for local runs.",
-                "process.roles=broker,controller",
-                "node.id=1",
-                "controller.quorum.voters=1@" + HOST + ":" + controllerPort,
-                "listeners=" + plain + "," + controller,
-                "advertised.listeners=" + plain,
-                "controller.listener.names=CONTROLLER",
-                "inter.broker.listener.name=PLAINTEXT",
-                "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
-                "log.dirs=" + home().resolve("data"),
-                "auto.create.topics.enable=true",
-                "num.partitions=4",
-                // A single node: every internal topic must live with one replica.
-                "default.replication.factor=1",
-                "min.insync.replicas=1",
-                "offsets.topic.replication.factor=1",
-                "transaction.state.log.replication.factor=1",
-                "transaction.state.log.min.isr=1",
-                "share.coordinator.state.topic.replication.factor=1",
-                "share.coordinator.state.topic.min.isr=1",
-                // Fewer offsets partitions: the first consumer group is ready sooner.
-                "offsets.topic.num.partitions=4",
-                // Consumer groups rebalance at once instead of waiting 3 s for more members.
-                "group.initial.rebalance.delay.ms=0",
-                "");
-    }
+  private String serverPropertiesText() {
+    String plain = "PLAINTEXT://" + HOST + ":" + port;
+    String controller = "CONTROLLER://" + HOST + ":" + controllerPort;
+    return String.join(
+        "\n",
+        "# Generated by io.parley.devstack.KafkaBroker: one combined KRaft node for local runs.",
+        "process.roles=broker,controller",
+        "node.id=1",
+        "controller.quorum.voters=1@" + HOST + ":" + controllerPort,
+        "listeners=" + plain + "," + controller,
+        "advertised.listeners=" + plain,
+        "controller.listener.names=CONTROLLER",
+        "inter.broker.listener.name=PLAINTEXT",
+        "listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT",
+        "log.dirs=" + home().resolve("data"),
+        "auto.create.topics.enable=true",
+        "num.partitions=4",
+        // A single node: every internal topic must live with one replica.
+        "default.replication.factor=1",
+        "min.insync.replicas=1",
+        "offsets.topic.replication.factor=1",
+        "transaction.state.log.replication.factor=1",
+        "transaction.state.log.min.isr=1",
+        "share.coordinator.state.topic.replication.factor=1",
+        "share.coordinator.state.topic.min.isr=1",
+        // Fewer offsets partitions: the first consumer group is ready sooner.
+        "offsets.topic.num.partitions=4",
+        // Consumer groups rebalance at once instead of waiting 3 s for more members.
+        "group.initial.rebalance.delay.ms=0",
+        "");
+  }
 }

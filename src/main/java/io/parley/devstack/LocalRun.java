@@ -13,10 +13,13 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.LoggerFactory;
 
 /**
- * The README's run command ({@code bin/parley-local}): a real stack and {@code PARLEY_NODES}
- * nodes of one cluster, each its own JVM, HTTP on {@code PARLEY_HTTP_PORT}, +1, +2, ...
+ * The README's run command ({@code bin/parley-local}): a real stack and {@code PARLEY_NODES} nodes
+ * of one cluster, each its own JVM, HTTP on {@code PARLEY_HTTP_PORT}, +1, +2, ...
  *
  * <p>Nodes are started through {@link ChildGuard}, so they exit when this process dies, even by
  * SIGKILL. On Ctrl-C or SIGTERM the nodes are stopped one at a time (each drains and leaves the
@@ -27,7 +30,7 @@ public final class LocalRun {
   private static final Duration READY_DEADLINE = Duration.ofMinutes(3);
   private static final Duration NODE_STOP_DEADLINE = Duration.ofSeconds(30);
 
-  private final List<Process> nodes = new ArrayList<>();
+  private final List<Process> nodes = new CopyOnWriteArrayList<>();
   private final Path runDir;
   private LocalStack stack;
 
@@ -36,6 +39,8 @@ public final class LocalRun {
   }
 
   public static void main(String[] args) throws Exception {
+    // Initialise logging before the stack's threads log concurrently (SLF4J would replay them).
+    LoggerFactory.getLogger(LocalRun.class).debug("starting");
     int nodeCount = envInt("PARLEY_NODES", 2);
     int firstHttpPort = envInt("PARLEY_HTTP_PORT", 8080);
     StackOptions defaults = StackOptions.defaults();
@@ -43,14 +48,15 @@ public final class LocalRun {
     Files.createDirectories(runDir);
 
     LocalRun run = new LocalRun(runDir);
-    Runtime.getRuntime().addShutdownHook(new Thread(run::stop, "parley-local-stop"));
     Instant started = Instant.now();
     run.start(defaults, nodeCount, firstHttpPort);
-    System.out.printf("%nParley is up (%d s): %d nodes, one cluster.%n",
+    System.out.printf(
+        "%nParley is up (%d s): %d nodes, one cluster.%n",
         Duration.between(started, Instant.now()).toSeconds(), nodeCount);
     for (int i = 0; i < nodeCount; i++) {
       int port = firstHttpPort + i;
-      System.out.printf("  node %d: http://127.0.0.1:%d  ws://127.0.0.1:%d/ws  log %s%n",
+      System.out.printf(
+          "  node %d: http://127.0.0.1:%d  ws://127.0.0.1:%d/ws  log %s%n",
           i + 1, port, port, run.nodeLog(i));
     }
     System.out.println("Press Ctrl-C to stop everything.");
@@ -60,7 +66,10 @@ public final class LocalRun {
   private void start(StackOptions defaults, int nodeCount, int firstHttpPort) throws Exception {
     System.out.println("parley-local: starting Redis, Kafka and Cassandra ...");
     stack = LocalStack.start(defaults);
-    System.out.printf("  redis     %s%n  kafka     %s%n  cassandra %s%n",
+    // Ctrl-C, SIGTERM or a failed start: the stack's own shutdown hook stops the nodes first.
+    stack.beforeClose(this::stopNodes);
+    System.out.printf(
+        "  redis     %s%n  kafka     %s%n  cassandra %s%n",
         stack.redis().uri(), stack.kafka().bootstrapServers(), stack.cassandra().contactPoint());
 
     int seedPort = freePort();
@@ -75,14 +84,23 @@ public final class LocalRun {
     }
   }
 
-  private Process startNode(int index, int httpPort, int remotePort, String seed) throws IOException {
-    List<String> command = new ArrayList<>(List.of(
-        javaExecutable(), "-Xms128m", "-Xmx512m", "-XX:+UseG1GC",
-        "-cp", System.getProperty("java.class.path"),
-        ChildGuard.class.getName(), "io.parley.app.Main"));
-    ProcessBuilder builder = new ProcessBuilder(command)
-        .redirectErrorStream(true)
-        .redirectOutput(nodeLog(index).toFile());
+  private Process startNode(int index, int httpPort, int remotePort, String seed)
+      throws IOException {
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                javaExecutable(),
+                "-Xms128m",
+                "-Xmx512m",
+                "-XX:+UseG1GC",
+                "-cp",
+                System.getProperty("java.class.path"),
+                ChildGuard.class.getName(),
+                "io.parley.app.Main"));
+    ProcessBuilder builder =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(nodeLog(index).toFile());
     Map<String, String> env = builder.environment();
     env.put("PARLEY_HTTP_HOST", "127.0.0.1");
     env.put("PARLEY_HTTP_PORT", Integer.toString(httpPort));
@@ -98,8 +116,10 @@ public final class LocalRun {
 
   private void awaitReady(int index, int httpPort) throws Exception {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest probe = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))
-        .timeout(Duration.ofSeconds(5)).build();
+    HttpRequest probe =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
     Instant deadline = Instant.now().plus(READY_DEADLINE);
     while (Instant.now().isBefore(deadline)) {
       if (!nodes.get(index).isAlive()) {
@@ -114,24 +134,21 @@ public final class LocalRun {
       }
       Thread.sleep(250); // polling interval of a readiness probe, not synchronisation
     }
-    throw new IllegalStateException("node " + (index + 1) + " not ready within " + READY_DEADLINE
-        + "; see " + nodeLog(index));
+    throw new IllegalStateException(
+        "node " + (index + 1) + " not ready within " + READY_DEADLINE + "; see " + nodeLog(index));
   }
 
-  /** Nodes first, newest first and one at a time, so each can hand off and leave; then the stack. */
-  private void stop() {
+  /** Newest first and one at a time, so each node can hand off its shards and leave. */
+  private void stopNodes() {
     for (int i = nodes.size() - 1; i >= 0; i--) {
       stopNode(nodes.get(i));
-    }
-    if (stack != null) {
-      stack.close();
     }
   }
 
   private static void stopNode(Process node) {
     node.destroy(); // SIGTERM: Coordinated Shutdown
     try {
-      if (!node.waitFor(NODE_STOP_DEADLINE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS)) {
+      if (!node.waitFor(NODE_STOP_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
         node.descendants().forEach(ProcessHandle::destroyForcibly);
         node.destroyForcibly().waitFor();
       }

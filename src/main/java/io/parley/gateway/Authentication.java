@@ -22,17 +22,27 @@ public final class Authentication extends AllDirectives {
   }
 
   public Route authenticated(Function<String, Route> inner) {
-    return optionalHeaderValueByName("Authorization", header ->
-        parameterOptional("access_token", query -> {
-          Optional<String> token = header.filter(h -> h.startsWith(BEARER)).map(h -> h.substring(BEARER.length())).or(() -> query);
-          if (token.isEmpty()) {
-            return HttpErrors.complete(ErrorCode.UNAUTHORIZED, "a bearer token is required");
-          }
-          AuthResult result = authenticator.authenticate(token.get());
-          if (result instanceof AuthResult.Authenticated authenticated) {
-            return inner.apply(authenticated.userId());
-          }
-          return HttpErrors.complete(ErrorCode.UNAUTHORIZED, ((AuthResult.Rejected) result).reason());
-        }));
+    return optionalHeaderValueByName(
+        "Authorization",
+        header ->
+            parameterOptional(
+                "access_token",
+                query -> {
+                  Optional<String> token =
+                      header
+                          .filter(h -> h.startsWith(BEARER))
+                          .map(h -> h.substring(BEARER.length()))
+                          .or(() -> query);
+                  if (token.isEmpty()) {
+                    return HttpErrors.complete(
+                        ErrorCode.UNAUTHORIZED, "a bearer token is required");
+                  }
+                  AuthResult result = authenticator.authenticate(token.get());
+                  if (result instanceof AuthResult.Authenticated authenticated) {
+                    return inner.apply(authenticated.userId());
+                  }
+                  return HttpErrors.complete(
+                      ErrorCode.UNAUTHORIZED, ((AuthResult.Rejected) result).reason());
+                }));
   }
 }

@@ -13,7 +13,8 @@ public sealed interface ClientFrame {
     String conversationId();
   }
 
-  record Send(String conversationId, String idempotencyKey, String body) implements ConversationFrame {
+  record Send(String conversationId, String idempotencyKey, String body)
+      implements ConversationFrame {
     public static final String TYPE = "send";
 
     @Override

@@ -34,7 +34,10 @@ public final class ConversationRoutes extends AllDirectives {
   private final Duration askTimeout;
   private final long maxBodyBytes;
 
-  public ConversationRoutes(ClusterSharding sharding, Authentication authentication, Duration askTimeout,
+  public ConversationRoutes(
+      ClusterSharding sharding,
+      Authentication authentication,
+      Duration askTimeout,
       long maxBodyBytes) {
     this.sharding = sharding;
     this.authentication = authentication;
@@ -43,44 +46,89 @@ public final class ConversationRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return pathPrefix("api", () -> pathPrefix("conversations", () ->
-        authentication.authenticated(userId -> withSizeLimit(maxBodyBytes, () -> concat(
-            pathEnd(() -> post(() -> body(CreateRequest.class, request -> create(userId, request)))),
-            path(PathMatchers.segment(), id -> get(() -> withConversationId(id, () -> info(userId, id)))),
-            path(PathMatchers.segment().slash("members"), id -> post(() -> withConversationId(id, () ->
-                body(AddMemberRequest.class, request -> addMember(userId, id, request))))))))));
+    return pathPrefix(
+        "api",
+        () ->
+            pathPrefix(
+                "conversations",
+                () ->
+                    authentication.authenticated(
+                        userId ->
+                            withSizeLimit(
+                                maxBodyBytes,
+                                () ->
+                                    concat(
+                                        pathEnd(
+                                            () ->
+                                                post(
+                                                    () ->
+                                                        body(
+                                                            CreateRequest.class,
+                                                            request -> create(userId, request)))),
+                                        path(
+                                            PathMatchers.segment(),
+                                            id ->
+                                                get(
+                                                    () ->
+                                                        withConversationId(
+                                                            id, () -> info(userId, id)))),
+                                        path(
+                                            PathMatchers.segment().slash("members"),
+                                            id ->
+                                                post(
+                                                    () ->
+                                                        withConversationId(
+                                                            id,
+                                                            () ->
+                                                                body(
+                                                                    AddMemberRequest.class,
+                                                                    request ->
+                                                                        addMember(
+                                                                            userId, id,
+                                                                            request))))))))));
   }
 
   private Route create(String userId, CreateRequest request) {
     List<String> members = request.members() == null ? List.of() : request.members();
     String conversationId = UUID.randomUUID().toString();
-    return answer(conversationId, StatusCodes.CREATED,
+    return answer(
+        conversationId,
+        StatusCodes.CREATED,
         replyTo -> new Conversation.Create(userId, members, request.title(), replyTo));
   }
 
   private Route info(String userId, String conversationId) {
-    return answer(conversationId, StatusCodes.OK, replyTo -> new Conversation.GetInfo(userId, replyTo));
+    return answer(
+        conversationId, StatusCodes.OK, replyTo -> new Conversation.GetInfo(userId, replyTo));
   }
 
   private Route addMember(String userId, String conversationId, AddMemberRequest request) {
-    return answer(conversationId, StatusCodes.OK,
+    return answer(
+        conversationId,
+        StatusCodes.OK,
         replyTo -> new Conversation.AddMember(userId, request.userId(), replyTo));
   }
 
-  private Route answer(String conversationId, StatusCode success,
+  private Route answer(
+      String conversationId,
+      StatusCode success,
       Function<ActorRef<Conversation.Reply>, Conversation.Command> command) {
-    CompletionStage<Conversation.Reply> reply = sharding
-        .entityRefFor(Conversation.ENTITY_KEY, conversationId)
-        .ask(command::apply, askTimeout);
-    return onComplete(reply, result -> {
-      if (result.isFailure()) {
-        return HttpErrors.complete(ErrorCode.UNAVAILABLE, "the conversation did not answer in time");
-      }
-      if (result.get() instanceof Conversation.Rejected rejected) {
-        return HttpErrors.complete(ServerFrames.codeOf(rejected.failure()), rejected.message());
-      }
-      return complete(success, Json.entity(view((Conversation.Info) result.get())));
-    });
+    CompletionStage<Conversation.Reply> reply =
+        sharding
+            .entityRefFor(Conversation.ENTITY_KEY, conversationId)
+            .ask(command::apply, askTimeout);
+    return onComplete(
+        reply,
+        result -> {
+          if (result.isFailure()) {
+            return HttpErrors.complete(
+                ErrorCode.UNAVAILABLE, "the conversation did not answer in time");
+          }
+          if (result.get() instanceof Conversation.Rejected rejected) {
+            return HttpErrors.complete(ServerFrames.codeOf(rejected.failure()), rejected.message());
+          }
+          return complete(success, Json.entity(view((Conversation.Info) result.get())));
+        });
   }
 
   private static Map<String, Object> view(Conversation.Info info) {
@@ -94,20 +142,26 @@ public final class ConversationRoutes extends AllDirectives {
     return view;
   }
 
-  private Route withConversationId(String conversationId, java.util.function.Supplier<Route> inner) {
+  private Route withConversationId(
+      String conversationId, java.util.function.Supplier<Route> inner) {
     return Ids.isValid(conversationId)
         ? inner.get()
-        : HttpErrors.complete(ErrorCode.BAD_REQUEST, "conversation ids are 1 to 64 of A-Z a-z 0-9 _ -");
+        : HttpErrors.complete(
+            ErrorCode.BAD_REQUEST, "conversation ids are 1 to 64 of A-Z a-z 0-9 _ -");
   }
 
   private <T> Route body(Class<T> type, Function<T, Route> inner) {
-    return entity(Unmarshaller.entityToString(), text -> {
-      try {
-        T parsed = Json.mapper().readValue(text, type);
-        return parsed == null ? HttpErrors.complete(ErrorCode.BAD_REQUEST, "a JSON object is required") : inner.apply(parsed);
-      } catch (JsonProcessingException malformed) {
-        return HttpErrors.complete(ErrorCode.BAD_REQUEST, "malformed JSON body");
-      }
-    });
+    return entity(
+        Unmarshaller.entityToString(),
+        text -> {
+          try {
+            T parsed = Json.mapper().readValue(text, type);
+            return parsed == null
+                ? HttpErrors.complete(ErrorCode.BAD_REQUEST, "a JSON object is required")
+                : inner.apply(parsed);
+          } catch (JsonProcessingException malformed) {
+            return HttpErrors.complete(ErrorCode.BAD_REQUEST, "malformed JSON body");
+          }
+        });
   }
 }

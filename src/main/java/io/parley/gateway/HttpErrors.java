@@ -39,28 +39,37 @@ public final class HttpErrors {
 
   /** Pekko's own rejections (no route, wrong method, bad upgrade) in the same shape. */
   public static RejectionHandler rejections() {
-    return RejectionHandler.defaultHandler().mapRejectionResponse(response -> {
-      if (response.entity().getContentType().mediaType().isApplication()) {
-        return response;
-      }
-      int status = response.status().intValue();
-      ErrorCode code = switch (status) {
-        case 401 -> ErrorCode.UNAUTHORIZED;
-        case 403 -> ErrorCode.FORBIDDEN;
-        case 404, 405 -> ErrorCode.NOT_FOUND;
-        case 413 -> ErrorCode.TOO_LARGE;
-        default -> ErrorCode.BAD_REQUEST;
-      };
-      String message = response.entity() instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
-          ? strict.getData().utf8String() : response.status().reason();
-      return response.withEntity(Json.entity(Map.of("error", Map.of("code", code.wire(), "message", message))));
-    });
+    return RejectionHandler.defaultHandler()
+        .mapRejectionResponse(
+            response -> {
+              if (response.entity().getContentType().mediaType().isApplication()) {
+                return response;
+              }
+              int status = response.status().intValue();
+              ErrorCode code =
+                  switch (status) {
+                    case 401 -> ErrorCode.UNAUTHORIZED;
+                    case 403 -> ErrorCode.FORBIDDEN;
+                    case 404, 405 -> ErrorCode.NOT_FOUND;
+                    case 413 -> ErrorCode.TOO_LARGE;
+                    default -> ErrorCode.BAD_REQUEST;
+                  };
+              String message =
+                  response.entity()
+                          instanceof org.apache.pekko.http.javadsl.model.HttpEntity.Strict strict
+                      ? strict.getData().utf8String()
+                      : response.status().reason();
+              return response.withEntity(
+                  Json.entity(Map.of("error", Map.of("code", code.wire(), "message", message))));
+            });
   }
 
   /** An oversize body is 413; anything unexpected is 503 without internals leaking out. */
   public static ExceptionHandler exceptions() {
     return ExceptionHandler.newBuilder()
-        .match(EntityStreamSizeException.class, e -> complete(ErrorCode.TOO_LARGE, "request body too large"))
+        .match(
+            EntityStreamSizeException.class,
+            e -> complete(ErrorCode.TOO_LARGE, "request body too large"))
         .matchAny(e -> complete(ErrorCode.UNAVAILABLE, "internal error, try again later"))
         .build();
   }

@@ -4,9 +4,9 @@ import org.apache.pekko.stream.BoundedSourceQueue;
 import org.apache.pekko.stream.UniqueKillSwitch;
 
 /**
- * A connection's bounded outbound buffer. Memory per connection is bounded: when a client
- * reads too slowly to drain {@code capacity} frames, {@link #offer} refuses, and the one slot
- * kept free carries the last frame that tells the client why the connection ends.
+ * A connection's bounded outbound buffer. Memory per connection is bounded: when a client reads too
+ * slowly to drain {@code capacity} frames, {@link #offer} refuses, and the one slot kept free
+ * carries the last frame that tells the client why the connection ends.
  */
 final class Outbound {
 

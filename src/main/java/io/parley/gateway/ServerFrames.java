@@ -8,8 +8,13 @@ final class ServerFrames {
   private ServerFrames() {}
 
   static ServerFrame.ChatMessage message(MessageRecord record) {
-    return new ServerFrame.ChatMessage(record.conversationId(), record.seq(), record.senderId(),
-        record.body(), record.sentAt(), record.idempotencyKey());
+    return new ServerFrame.ChatMessage(
+        record.conversationId(),
+        record.seq(),
+        record.senderId(),
+        record.body(),
+        record.sentAt(),
+        record.idempotencyKey());
   }
 
   static ServerFrame.Error error(ErrorCode code, String message, String ref) {

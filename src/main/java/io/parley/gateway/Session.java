@@ -23,10 +23,10 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
  * pushes, turns client frames into conversation commands, and writes answers and pushes to the
  * bounded {@link Outbound} buffer.
  *
- * <p>Bounded: at most {@code maxInFlight} client requests are outstanding; past that the socket
- * is not read (backpressure), so a fast client cannot grow this actor's mailbox. A client that
- * does not drain its pushes is told {@code reconnect} with reason {@code slow_consumer} and, if it
- * still does not read, dropped.
+ * <p>Bounded: at most {@code maxInFlight} client requests are outstanding; past that the socket is
+ * not read (backpressure), so a fast client cannot grow this actor's mailbox. A client that does
+ * not drain its pushes is told {@code reconnect} with reason {@code slow_consumer} and, if it still
+ * does not read, dropped.
  */
 public final class Session {
 
@@ -34,7 +34,6 @@ public final class Session {
 
   /** Frames a client may send before its session is ready (they are answered once it is). */
   private static final int STASH_LIMIT = 100;
-
 
   /** Sent by the socket's inbound stage, which waits for {@code ackTo} before the next frame. */
   public record Inbound(Received received, ActorRef<StreamAck> ackTo) implements Command {}
@@ -51,24 +50,34 @@ public final class Session {
 
   public record StreamStarted(ActorRef<StreamAck> ackTo) implements Command {}
 
-  public enum StreamAck { INSTANCE }
+  public enum StreamAck {
+    INSTANCE
+  }
 
   public record OutboundReady(Outbound outbound) implements Command {}
 
-  public enum ClientGone implements Command { INSTANCE }
+  public enum ClientGone implements Command {
+    INSTANCE
+  }
 
   private record Pushed(MessageRecord record) implements Command {}
 
   private record ConversationReplied(ClientFrame frame, Conversation.Reply reply, Throwable failure)
       implements Command {}
 
-  private enum Heartbeat implements Command { INSTANCE }
+  private enum Heartbeat implements Command {
+    INSTANCE
+  }
 
   private record Registered(boolean ok) implements Command {}
 
-  private enum OutboundTimeout implements Command { INSTANCE }
+  private enum OutboundTimeout implements Command {
+    INSTANCE
+  }
 
-  private enum SlowClientDeadline implements Command { INSTANCE }
+  private enum SlowClientDeadline implements Command {
+    INSTANCE
+  }
 
   /** What a session needs from its node. */
   public record Settings(
@@ -92,8 +101,12 @@ public final class Session {
   private int inFlight;
   private boolean slowClient;
 
-  private Session(ActorContext<Command> context, TimerScheduler<Command> timers, String userId,
-      String deviceId, Settings settings) {
+  private Session(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      String userId,
+      String deviceId,
+      Settings settings) {
     this.context = context;
     this.timers = timers;
     this.userId = userId;
@@ -103,24 +116,34 @@ public final class Session {
   }
 
   public static Behavior<Command> create(String userId, String deviceId, Settings settings) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> {
-      // The socket stage materializes right after the upgrade; give up if it never does.
-      timers.startSingleTimer(OutboundTimeout.INSTANCE, Duration.ofSeconds(30));
-      return new Session(context, timers, userId, deviceId, settings).awaitingOutbound();
-    }));
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  // The socket stage materializes right after the upgrade; give up if it never
+                  // does.
+                  timers.startSingleTimer(OutboundTimeout.INSTANCE, Duration.ofSeconds(30));
+                  return new Session(context, timers, userId, deviceId, settings)
+                      .awaitingOutbound();
+                }));
   }
 
   private Behavior<Command> awaitingOutbound() {
-    return Behaviors.withStash(STASH_LIMIT, stash -> Behaviors.receive(Command.class)
-        .onMessage(OutboundReady.class, ready -> {
-          timers.cancel(OutboundTimeout.INSTANCE);
-          outbound = ready.outbound();
-          return registering(stash);
-        })
-        .onMessage(OutboundTimeout.class, timeout -> Behaviors.stopped())
-        .onMessage(ClientGone.class, gone -> Behaviors.stopped())
-        .onAnyMessage(message -> stashed(stash, message))
-        .build());
+    return Behaviors.withStash(
+        STASH_LIMIT,
+        stash ->
+            Behaviors.receive(Command.class)
+                .onMessage(
+                    OutboundReady.class,
+                    ready -> {
+                      timers.cancel(OutboundTimeout.INSTANCE);
+                      outbound = ready.outbound();
+                      return registering(stash);
+                    })
+                .onMessage(OutboundTimeout.class, timeout -> Behaviors.stopped())
+                .onMessage(ClientGone.class, gone -> Behaviors.stopped())
+                .onAnyMessage(message -> stashed(stash, message))
+                .build());
   }
 
   /**
@@ -128,18 +151,31 @@ public final class Session {
    * failed: the client still gets history through {@code sync}).
    */
   private Behavior<Command> registering(StashBuffer<Command> stash) {
-    context.pipeToSelf(settings.registry().register(userId, deviceId, settings.node()),
+    context.pipeToSelf(
+        settings.registry().register(userId, deviceId, settings.node()),
         (ok, failure) -> new Registered(failure == null));
     return Behaviors.receive(Command.class)
-        .onMessage(Registered.class, registered -> {
-          if (!registered.ok()) {
-            context.getLog().warn("could not register a device of {}; pushes may miss it until the next heartbeat", userId);
-          }
-          push(new ServerFrame.Welcome(userId, deviceId, settings.node(), (int) settings.heartbeatInterval().toSeconds()));
-          settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
-          timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
-          return stash.unstashAll(connected());
-        })
+        .onMessage(
+            Registered.class,
+            registered -> {
+              if (!registered.ok()) {
+                context
+                    .getLog()
+                    .warn(
+                        "could not register a device of {}; pushes may miss it until the next"
+                            + " heartbeat",
+                        userId);
+              }
+              push(
+                  new ServerFrame.Welcome(
+                      userId,
+                      deviceId,
+                      settings.node(),
+                      (int) settings.heartbeatInterval().toSeconds()));
+              settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
+              timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
+              return stash.unstashAll(connected());
+            })
         .onMessage(ClientGone.class, gone -> Behaviors.stopped(this::cleanUp))
         .onAnyMessage(message -> stashed(stash, message))
         .build();
@@ -152,44 +188,59 @@ public final class Session {
 
   private Behavior<Command> connected() {
     return Behaviors.receive(Command.class)
-        .onMessage(StreamStarted.class, started -> {
-          started.ackTo().tell(StreamAck.INSTANCE);
-          return Behaviors.same();
-        })
+        .onMessage(
+            StreamStarted.class,
+            started -> {
+              started.ackTo().tell(StreamAck.INSTANCE);
+              return Behaviors.same();
+            })
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(ConversationReplied.class, this::onConversationReplied)
-        .onMessage(Pushed.class, pushed -> {
-          push(ServerFrames.message(pushed.record()));
-          return Behaviors.same();
-        })
-        .onMessage(Heartbeat.class, beat -> {
-          refreshRegistration();
-          return Behaviors.same();
-        })
-        .onMessage(SlowClientDeadline.class, deadline -> {
-          outbound.abort("slow consumer did not read its last frames");
-          return Behaviors.stopped();
-        })
+        .onMessage(
+            Pushed.class,
+            pushed -> {
+              push(ServerFrames.message(pushed.record()));
+              return Behaviors.same();
+            })
+        .onMessage(
+            Heartbeat.class,
+            beat -> {
+              refreshRegistration();
+              return Behaviors.same();
+            })
+        .onMessage(
+            SlowClientDeadline.class,
+            deadline -> {
+              outbound.abort("slow consumer did not read its last frames");
+              return Behaviors.stopped();
+            })
         .onMessage(ClientGone.class, gone -> Behaviors.stopped())
-        .onSignal(PostStop.class, stopped -> {
-          cleanUp();
-          return Behaviors.same();
-        })
+        .onSignal(
+            PostStop.class,
+            stopped -> {
+              cleanUp();
+              return Behaviors.same();
+            })
         .build();
   }
 
   private Behavior<Command> onInbound(Inbound inbound) {
     Received received = inbound.received();
     if (received instanceof Received.Oversized oversized) {
-      outbound.finishWith(ServerFrames.error(ErrorCode.TOO_LARGE,
-          "frames are limited to " + oversized.limit() + " characters; closing", null));
+      outbound.finishWith(
+          ServerFrames.error(
+              ErrorCode.TOO_LARGE,
+              "frames are limited to " + oversized.limit() + " characters; closing",
+              null));
       return Behaviors.same(); // the socket closes, then ClientGone stops this session
     }
     if (received instanceof Received.Binary) {
       push(ServerFrames.error(ErrorCode.BAD_REQUEST, "binary frames are not supported", null));
-    } else if (received instanceof Received.Text text && text.decoded() instanceof DecodeResult.Invalid invalid) {
+    } else if (received instanceof Received.Text text
+        && text.decoded() instanceof DecodeResult.Invalid invalid) {
       push(invalid.error());
-    } else if (received instanceof Received.Text text && text.decoded() instanceof DecodeResult.Decoded decoded) {
+    } else if (received instanceof Received.Text text
+        && text.decoded() instanceof DecodeResult.Decoded decoded) {
       onFrame(decoded.frame());
     }
     if (inFlight < settings.maxInFlight()) {
@@ -204,20 +255,32 @@ public final class Session {
     if (frame instanceof ClientFrame.Ping) {
       push(new ServerFrame.Pong());
     } else if (frame instanceof ClientFrame.Send send) {
-      askConversation(frame, send.conversationId(), replyTo ->
-          new Conversation.Send(userId, deviceId, send.idempotencyKey(), send.body(), replyTo));
+      askConversation(
+          frame,
+          send.conversationId(),
+          replyTo ->
+              new Conversation.Send(userId, deviceId, send.idempotencyKey(), send.body(), replyTo));
     } else if (frame instanceof ClientFrame.ConversationFrame about) {
       // Every other frame names a conversation: only members may open, sync, type or mark it.
-      askConversation(frame, about.conversationId(), replyTo -> new Conversation.GetInfo(userId, replyTo));
+      askConversation(
+          frame, about.conversationId(), replyTo -> new Conversation.GetInfo(userId, replyTo));
     }
   }
 
-  private void askConversation(ClientFrame frame, String conversationId,
-      org.apache.pekko.japi.function.Function<ActorRef<Conversation.Reply>, Conversation.Command> command) {
+  private void askConversation(
+      ClientFrame frame,
+      String conversationId,
+      org.apache.pekko.japi.function.Function<ActorRef<Conversation.Reply>, Conversation.Command>
+          command) {
     inFlight++;
     EntityRef<Conversation.Command> conversation =
-        ClusterSharding.get(context.getSystem()).entityRefFor(Conversation.ENTITY_KEY, conversationId);
-    context.ask(Conversation.Reply.class, conversation, settings.askTimeout(), command,
+        ClusterSharding.get(context.getSystem())
+            .entityRefFor(Conversation.ENTITY_KEY, conversationId);
+    context.ask(
+        Conversation.Reply.class,
+        conversation,
+        settings.askTimeout(),
+        command,
         (reply, failure) -> new ConversationReplied(frame, reply, failure));
   }
 
@@ -230,11 +293,15 @@ public final class Session {
     String ref = ServerFrames.refOf(replied.frame());
     Conversation.Reply reply = replied.reply();
     if (replied.failure() != null) {
-      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "the conversation did not answer in time", ref));
+      push(
+          ServerFrames.error(
+              ErrorCode.UNAVAILABLE, "the conversation did not answer in time", ref));
     } else if (reply instanceof Conversation.Rejected rejected) {
       push(ServerFrames.rejected(rejected, ref));
     } else if (reply instanceof Conversation.Acked acked) {
-      push(new ServerFrame.Ack(acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
+      push(
+          new ServerFrame.Ack(
+              acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
     } else {
       onMemberFrame(replied.frame());
     }
@@ -244,7 +311,9 @@ public final class Session {
   /** A frame whose sender is a member of its conversation. */
   private void onMemberFrame(ClientFrame frame) {
     if (frame instanceof ClientFrame.Sync) {
-      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "history is not served by this version yet", "sync"));
+      push(
+          ServerFrames.error(
+              ErrorCode.UNAVAILABLE, "history is not served by this version yet", "sync"));
     }
     // open, close, typing and receipts are accepted from members; presence, typing and receipt
     // fan-out build on this check.
@@ -262,11 +331,20 @@ public final class Session {
   }
 
   private void refreshRegistration() {
-    settings.registry().register(userId, deviceId, settings.node()).whenComplete((ok, failure) -> {
-      if (failure != null) {
-        context.getLog().warn("registry refresh failed for a device of {}: {}", userId, failure.toString());
-      }
-    });
+    settings
+        .registry()
+        .register(userId, deviceId, settings.node())
+        .whenComplete(
+            (ok, failure) -> {
+              if (failure != null) {
+                context
+                    .getLog()
+                    .warn(
+                        "registry refresh failed for a device of {}: {}",
+                        userId,
+                        failure.toString());
+              }
+            });
   }
 
   private void cleanUp() {

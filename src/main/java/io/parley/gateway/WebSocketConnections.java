@@ -17,9 +17,9 @@ import org.apache.pekko.stream.javadsl.Source;
 import org.apache.pekko.stream.typed.javadsl.ActorSink;
 
 /**
- * Builds the stream of one WebSocket connection around its {@link Session}: inbound frames are
- * read one at a time with backpressure from the session, outbound frames go through the
- * session's bounded {@link Outbound} buffer. When either side ends, both do.
+ * Builds the stream of one WebSocket connection around its {@link Session}: inbound frames are read
+ * one at a time with backpressure from the session, outbound frames go through the session's
+ * bounded {@link Outbound} buffer. When either side ends, both do.
  */
 public final class WebSocketConnections {
 
@@ -32,7 +32,8 @@ public final class WebSocketConnections {
   private final FrameCodec codec = new FrameCodec();
   private final AtomicLong connections = new AtomicLong();
 
-  public WebSocketConnections(ActorSystem<?> system, Session.Settings sessionSettings, Limits limits) {
+  public WebSocketConnections(
+      ActorSystem<?> system, Session.Settings sessionSettings, Limits limits) {
     this.system = system;
     this.sessionSettings = sessionSettings;
     this.limits = limits;
@@ -40,39 +41,47 @@ public final class WebSocketConnections {
 
   /** A new session for this device and the flow that serves its socket. */
   public Flow<Message, Message, NotUsed> connect(String userId, String deviceId) {
-    ActorRef<Session.Command> session = system.systemActorOf(
-        Session.create(userId, deviceId, sessionSettings),
-        "session-" + connections.incrementAndGet(), Props.empty());
+    ActorRef<Session.Command> session =
+        system.systemActorOf(
+            Session.create(userId, deviceId, sessionSettings),
+            "session-" + connections.incrementAndGet(),
+            Props.empty());
     return Flow.fromSinkAndSourceCoupled(inbound(session), outbound(session));
   }
 
   private Sink<Message, NotUsed> inbound(ActorRef<Session.Command> session) {
     return Flow.<Message>create()
         .mapAsync(1, this::receive)
-        .to(ActorSink.actorRefWithBackpressure(
-            session,
-            (ackTo, received) -> new Session.Inbound(received, ackTo),
-            Session.StreamStarted::new,
-            Session.StreamAck.INSTANCE,
-            Session.ClientGone.INSTANCE,
-            failure -> Session.ClientGone.INSTANCE));
+        .to(
+            ActorSink.actorRefWithBackpressure(
+                session,
+                (ackTo, received) -> new Session.Inbound(received, ackTo),
+                Session.StreamStarted::new,
+                Session.StreamAck.INSTANCE,
+                Session.ClientGone.INSTANCE,
+                failure -> Session.ClientGone.INSTANCE));
   }
 
   private Source<Message, NotUsed> outbound(ActorRef<Session.Command> session) {
     int capacity = limits.outboundBuffer();
     return Source.<ServerFrame>queue(capacity + 1)
         .viaMat(KillSwitches.single(), Keep.both())
-        .mapMaterializedValue(queueAndSwitch -> {
-          session.tell(new Session.OutboundReady(
-              new Outbound(queueAndSwitch.first(), queueAndSwitch.second(), capacity)));
-          return NotUsed.getInstance();
-        })
+        .mapMaterializedValue(
+            queueAndSwitch -> {
+              session.tell(
+                  new Session.OutboundReady(
+                      new Outbound(queueAndSwitch.first(), queueAndSwitch.second(), capacity)));
+              return NotUsed.getInstance();
+            })
         .map(frame -> (Message) TextMessage.create(codec.encode(frame)));
   }
 
   private CompletionStage<Session.Received> receive(Message message) {
     if (!message.isText()) {
-      return message.asBinaryMessage().getStreamedData().runWith(Sink.ignore(), system)
+      return message
+          .asBinaryMessage()
+          .getStreamedData()
+          .runWith(Sink.ignore(), system)
           .thenApply(done -> new Session.Received.Binary());
     }
     TextMessage text = message.asTextMessage();
@@ -83,9 +92,11 @@ public final class WebSocketConnections {
     // keeping at most the limit in memory.
     return text.getStreamedText()
         .runFold(new BoundedText(limits.maxFrameChars()), BoundedText::append, system)
-        .thenApply(collected -> collected.overflowed()
-            ? new Session.Received.Oversized(limits.maxFrameChars())
-            : decode(collected.text()));
+        .thenApply(
+            collected ->
+                collected.overflowed()
+                    ? new Session.Received.Oversized(limits.maxFrameChars())
+                    : decode(collected.text()));
   }
 
   private Session.Received decode(String text) {

@@ -6,7 +6,10 @@ import org.apache.pekko.http.javadsl.model.StatusCodes;
 import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
-/** {@code /health/alive} (the process serves HTTP) and {@code /health/ready} (see {@link Readiness}). */
+/**
+ * {@code /health/alive} (the process serves HTTP) and {@code /health/ready} (see {@link
+ * Readiness}).
+ */
 public final class HealthRoutes extends AllDirectives {
 
   private final Readiness readiness;
@@ -20,7 +23,12 @@ public final class HealthRoutes extends AllDirectives {
         "health",
         () ->
             concat(
-                path("alive", () -> get(() -> complete(StatusCodes.OK, Json.entity(Map.of("status", "alive"))))),
+                path(
+                    "alive",
+                    () ->
+                        get(
+                            () ->
+                                complete(StatusCodes.OK, Json.entity(Map.of("status", "alive"))))),
                 path("ready", () -> get(this::ready))));
   }
 
@@ -31,8 +39,6 @@ public final class HealthRoutes extends AllDirectives {
             complete(
                 report.ready() ? StatusCodes.OK : StatusCodes.SERVICE_UNAVAILABLE,
                 Json.entity(
-                    Map.of(
-                        "status", report.ready() ? "ready" : "not_ready",
-                        "checks", report))));
+                    Map.of("status", report.ready() ? "ready" : "not_ready", "checks", report))));
   }
 }

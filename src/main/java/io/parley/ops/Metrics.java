@@ -12,8 +12,8 @@ import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 
 /**
- * The node's meter registry, scraped at {@code /metrics} in Prometheus text format. One per
- * actor system (not a global registry) so that several nodes in one JVM count separately.
+ * The node's meter registry, scraped at {@code /metrics} in Prometheus text format. One per actor
+ * system (not a global registry) so that several nodes in one JVM count separately.
  */
 public final class Metrics implements Extension {
 
@@ -25,7 +25,8 @@ public final class Metrics implements Extension {
         }
       };
 
-  private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  private final PrometheusMeterRegistry registry =
+      new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   private Metrics() {
     new JvmMemoryMetrics().bindTo(registry);

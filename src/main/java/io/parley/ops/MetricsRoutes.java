@@ -15,7 +15,11 @@ public final class MetricsRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return path("metrics", () -> get(() ->
-        complete(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))));
+    return path(
+        "metrics",
+        () ->
+            get(
+                () ->
+                    complete(HttpEntities.create(ContentTypes.TEXT_PLAIN_UTF8, metrics.scrape()))));
   }
 }

@@ -21,12 +21,12 @@ import org.apache.pekko.kafka.ProducerSettings;
 import org.apache.pekko.kafka.javadsl.SendProducer;
 
 /**
- * The node's Kafka producer (acks=all, idempotent: see {@code kafka.conf}) and an admin client
- * for health checks.
+ * The node's Kafka producer (acks=all, idempotent: see {@code kafka.conf}) and an admin client for
+ * health checks.
  *
  * <p>A completed {@link #publish} means every in-sync replica has the record: only then may a
- * sender be acked. Records are keyed by conversation id so one conversation stays in one
- * partition, in order.
+ * sender be acked. Records are keyed by conversation id so one conversation stays in one partition,
+ * in order.
  */
 public final class KafkaConnector implements Extension {
 
@@ -62,10 +62,7 @@ public final class KafkaConnector implements Extension {
                 AdminClientConfig.DEFAULT_API_TIMEOUT_MS_CONFIG,
                 (int) healthTimeout.toMillis()));
     CoordinatedShutdown.get(system)
-        .addTask(
-            CoordinatedShutdown.PhaseBeforeActorSystemTerminate(),
-            "close-kafka",
-            this::close);
+        .addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "close-kafka", this::close);
   }
 
   /** Completes once the broker has acknowledged the record (acks=all). */

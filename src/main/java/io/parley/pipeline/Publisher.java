@@ -13,8 +13,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * conversations. On the broker's ack (acks=all) it remembers the idempotency key in Redis and
  * answers {@link Published}; only then may the sender be acked.
  *
- * <p>Order: records of one conversation are sent in the order they arrive here and the
- * idempotent producer keeps that order within the partition, so answers also arrive in order.
+ * <p>Order: records of one conversation are sent in the order they arrive here and the idempotent
+ * producer keeps that order within the partition, so answers also arrive in order.
  */
 public final class Publisher {
 
@@ -32,7 +32,8 @@ public final class Publisher {
 
   private Publisher() {}
 
-  public static Behavior<Command> create(KafkaConnector kafka, String topic, ActorRef<Dedup.Command> dedup) {
+  public static Behavior<Command> create(
+      KafkaConnector kafka, String topic, ActorRef<Dedup.Command> dedup) {
     return Behaviors.receive(Command.class)
         .onMessage(Publish.class, publish -> onPublish(kafka, topic, dedup, publish))
         .build();
@@ -47,10 +48,15 @@ public final class Publisher {
         .whenComplete(
             (metadata, failure) -> {
               if (failure != null) {
-                publish.replyTo().tell(new PublishFailed(record, failure.getClass().getSimpleName()));
+                publish
+                    .replyTo()
+                    .tell(new PublishFailed(record, failure.getClass().getSimpleName()));
               } else {
-                dedup.tell(new Dedup.Remember(record.conversationId(), record.idempotencyKey(),
-                    new Dedup.Original(record.seq(), record.sentAt())));
+                dedup.tell(
+                    new Dedup.Remember(
+                        record.conversationId(),
+                        record.idempotencyKey(),
+                        new Dedup.Original(record.seq(), record.sentAt())));
                 publish.replyTo().tell(new Published(record, metadata.offset()));
               }
             });

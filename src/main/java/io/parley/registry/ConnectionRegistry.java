@@ -15,9 +15,9 @@ import java.util.concurrent.CompletionStage;
  * Which node holds which device: {@code conn:{user}} is a Redis hash of device → "node|expiresAt".
  *
  * <p>Each device entry expires on its own ({@code ttl} after its last heartbeat, even when other
- * devices of the user stay connected), and the whole key expires with the newest one, so a
- * crashed node's entries vanish without anyone cleaning up. {@link #locate} answers for any
- * number of users in one round trip (one Lua script), skipping expired entries.
+ * devices of the user stay connected), and the whole key expires with the newest one, so a crashed
+ * node's entries vanish without anyone cleaning up. {@link #locate} answers for any number of users
+ * in one round trip (one Lua script), skipping expired entries.
  *
  * <p>Entries are a routing hint, not truth: a stale entry costs one envelope to a node that no
  * longer holds the device; a missing one costs a push that the client's {@code sync} makes up.
@@ -84,8 +84,14 @@ public final class ConnectionRegistry {
 
   /** Registers or refreshes (heartbeat) a device on a node for another {@code ttl}. */
   public CompletionStage<Void> register(String userId, String deviceId, String node) {
-    return eval(REGISTER, ScriptOutputType.INTEGER, new String[] {key(userId)},
-            deviceId, node, Long.toString(clock.millis()), Long.toString(ttl.toMillis()))
+    return eval(
+            REGISTER,
+            ScriptOutputType.INTEGER,
+            new String[] {key(userId)},
+            deviceId,
+            node,
+            Long.toString(clock.millis()),
+            Long.toString(ttl.toMillis()))
         .thenApply(ignored -> null);
   }
 
@@ -124,7 +130,8 @@ public final class ConnectionRegistry {
     return locations;
   }
 
-  private CompletionStage<Object> eval(String script, ScriptOutputType type, String[] keys, String... args) {
+  private CompletionStage<Object> eval(
+      String script, ScriptOutputType type, String[] keys, String... args) {
     try {
       return redis.async().eval(script, type, keys, args);
     } catch (RuntimeException unreachable) {

@@ -14,12 +14,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Idempotency keys in Redis: {@code dedup:{conversation}:{key}} holds the original ack's seq and
- * time for 24 hours ({@code SET NX EX}), so a retry, on any node, is answered with the original
- * ack and delivered nothing again.
+ * time for 24 hours ({@code SET NX EX}), so a retry, on any node, is answered with the original ack
+ * and delivered nothing again.
  *
- * <p>The key is written after the broker acked the message, never before: a key can never point
- * at a message Kafka does not have. Retries that arrive while the message is in flight are caught
- * by the conversation entity, the only writer of its conversation.
+ * <p>The key is written after the broker acked the message, never before: a key can never point at
+ * a message Kafka does not have. Retries that arrive while the message is in flight are caught by
+ * the conversation entity, the only writer of its conversation.
  */
 public final class Dedup {
 
@@ -56,30 +56,43 @@ public final class Dedup {
 
   private static Behavior<Command> onLookup(RedisConnector redis, Lookup lookup) {
     try {
-      redis.async()
+      redis
+          .async()
           .get(key(lookup.conversationId(), lookup.idempotencyKey()))
           .whenComplete(
               (value, failure) ->
-                  lookup.replyTo().tell(
-                      failure != null
-                          ? new LookupResult(lookup.idempotencyKey(), Optional.empty(), true)
-                          : new LookupResult(lookup.idempotencyKey(), parse(value), false)));
+                  lookup
+                      .replyTo()
+                      .tell(
+                          failure != null
+                              ? new LookupResult(lookup.idempotencyKey(), Optional.empty(), true)
+                              : new LookupResult(lookup.idempotencyKey(), parse(value), false)));
     } catch (RuntimeException unreachable) {
       lookup.replyTo().tell(new LookupResult(lookup.idempotencyKey(), Optional.empty(), true));
     }
     return Behaviors.same();
   }
 
-  private static Behavior<Command> onRemember(RedisConnector redis, SetArgs nxEx, Remember remember) {
+  private static Behavior<Command> onRemember(
+      RedisConnector redis, SetArgs nxEx, Remember remember) {
     String key = key(remember.conversationId(), remember.idempotencyKey());
     try {
-      redis.async().set(key, Json.write(remember.original()), nxEx)
-          .exceptionally(failure -> {
-            log.warn("could not remember idempotency key of {}: {}", remember.conversationId(), failure.toString());
-            return null;
-          });
+      redis
+          .async()
+          .set(key, Json.write(remember.original()), nxEx)
+          .exceptionally(
+              failure -> {
+                log.warn(
+                    "could not remember idempotency key of {}: {}",
+                    remember.conversationId(),
+                    failure.toString());
+                return null;
+              });
     } catch (RuntimeException unreachable) {
-      log.warn("could not remember idempotency key of {}: {}", remember.conversationId(), unreachable.toString());
+      log.warn(
+          "could not remember idempotency key of {}: {}",
+          remember.conversationId(),
+          unreachable.toString());
     }
     return Behaviors.same();
   }

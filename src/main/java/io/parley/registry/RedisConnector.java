@@ -21,8 +21,8 @@ import org.apache.pekko.actor.typed.ExtensionId;
  *
  * <p>Fail fast rather than queue: while Redis is unreachable commands are rejected at once and a
  * command that gets no answer within {@code parley.redis.command-timeout} fails, so callers can
- * answer {@code unavailable} instead of holding a client's request. The connection is opened
- * lazily and re-opened after a failed attempt, so a node starts (not ready) while Redis is down.
+ * answer {@code unavailable} instead of holding a client's request. The connection is opened lazily
+ * and re-opened after a failed attempt, so a node starts (not ready) while Redis is down.
  */
 public final class RedisConnector implements Extension {
 
@@ -67,10 +67,7 @@ public final class RedisConnector implements Extension {
   /** True when Redis answers PING within the command timeout. */
   public CompletionStage<Boolean> ping() {
     try {
-      return async()
-          .ping()
-          .thenApply("PONG"::equals)
-          .exceptionally(failure -> false);
+      return async().ping().thenApply("PONG"::equals).exceptionally(failure -> false);
     } catch (RuntimeException unreachable) {
       return CompletableFuture.completedFuture(false);
     }

@@ -17,9 +17,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * Delivers a durable message to the members' connected devices: one Redis round trip locates
- * every device, then one {@link NodeRouter.Envelope} goes to each node that holds any of them.
- * Nodes without recipients get nothing; nothing is broadcast.
+ * Delivers a durable message to the members' connected devices: one Redis round trip locates every
+ * device, then one {@link NodeRouter.Envelope} goes to each node that holds any of them. Nodes
+ * without recipients get nothing; nothing is broadcast.
  *
  * <p>Order: lookups go out on one Redis connection and complete in order, so envelopes of one
  * conversation leave in seq order, and Pekko keeps the order between two actors.
@@ -28,7 +28,9 @@ public final class Fanout {
 
   public interface Command extends CborSerializable {}
 
-  /** Push {@code record} to every connected device of {@code members} (the sending device excepted). */
+  /**
+   * Push {@code record} to every connected device of {@code members} (the sending device excepted).
+   */
   public record Deliver(MessageRecord record, List<String> members) implements Command {}
 
   private record Located(Deliver deliver, List<DeviceLocation> locations) implements Command {}
@@ -44,16 +46,21 @@ public final class Fanout {
   private Fanout(ConnectionRegistry registry, String selfNode, Metrics metrics) {
     this.registry = registry;
     this.selfNode = selfNode;
-    lookupFailures = metrics.counter("parley_fanout_lookup_failures_total", "Registry lookups that failed");
-    unknownNodes = metrics.counter("parley_fanout_unknown_node_total", "Devices registered on a node not in the cluster");
+    lookupFailures =
+        metrics.counter("parley_fanout_lookup_failures_total", "Registry lookups that failed");
+    unknownNodes =
+        metrics.counter(
+            "parley_fanout_unknown_node_total", "Devices registered on a node not in the cluster");
   }
 
   public static Behavior<Command> create(ConnectionRegistry registry, String selfNode) {
-    return Behaviors.setup(context -> {
-      ActorRef<Receptionist.Listing> listings = context.messageAdapter(Receptionist.Listing.class, RoutersChanged::new);
-      context.getSystem().receptionist().tell(Receptionist.subscribe(NodeRouter.KEY, listings));
-      return new Fanout(registry, selfNode, Metrics.get(context.getSystem())).behavior(context);
-    });
+    return Behaviors.setup(
+        context -> {
+          ActorRef<Receptionist.Listing> listings =
+              context.messageAdapter(Receptionist.Listing.class, RoutersChanged::new);
+          context.getSystem().receptionist().tell(Receptionist.subscribe(NodeRouter.KEY, listings));
+          return new Fanout(registry, selfNode, Metrics.get(context.getSystem())).behavior(context);
+        });
   }
 
   private Behavior<Command> behavior(ActorContext<Command> context) {
@@ -65,41 +72,53 @@ public final class Fanout {
   }
 
   private Behavior<Command> onDeliver(ActorContext<Command> context, Deliver deliver) {
-    context.pipeToSelf(registry.locate(deliver.members()), (locations, failure) -> {
-      if (failure != null) {
-        context.getLog().warn("cannot locate members of {}: {}", deliver.record().conversationId(), failure.toString());
-        lookupFailures.increment();
-        return new Located(deliver, List.of());
-      }
-      return new Located(deliver, locations);
-    });
+    context.pipeToSelf(
+        registry.locate(deliver.members()),
+        (locations, failure) -> {
+          if (failure != null) {
+            context
+                .getLog()
+                .warn(
+                    "cannot locate members of {}: {}",
+                    deliver.record().conversationId(),
+                    failure.toString());
+            lookupFailures.increment();
+            return new Located(deliver, List.of());
+          }
+          return new Located(deliver, locations);
+        });
     return Behaviors.same();
   }
 
   private Behavior<Command> onLocated(Located located) {
     MessageRecord record = located.deliver().record();
-    ConnectionRegistry.byNode(located.locations()).forEach((node, devices) -> {
-      List<NodeRouter.Recipient> recipients = devices.stream()
-          .filter(device -> !isSendingDevice(record, device))
-          .map(device -> new NodeRouter.Recipient(device.userId(), device.deviceId()))
-          .toList();
-      ActorRef<NodeRouter.Command> router = routers.get(node);
-      if (router == null) {
-        unknownNodes.increment();
-      } else if (!recipients.isEmpty()) {
-        router.tell(new NodeRouter.Envelope(record, recipients));
-      }
-    });
+    ConnectionRegistry.byNode(located.locations())
+        .forEach(
+            (node, devices) -> {
+              List<NodeRouter.Recipient> recipients =
+                  devices.stream()
+                      .filter(device -> !isSendingDevice(record, device))
+                      .map(device -> new NodeRouter.Recipient(device.userId(), device.deviceId()))
+                      .toList();
+              ActorRef<NodeRouter.Command> router = routers.get(node);
+              if (router == null) {
+                unknownNodes.increment();
+              } else if (!recipients.isEmpty()) {
+                router.tell(new NodeRouter.Envelope(record, recipients));
+              }
+            });
     return Behaviors.same();
   }
 
   private static boolean isSendingDevice(MessageRecord record, DeviceLocation device) {
-    return device.userId().equals(record.senderId()) && device.deviceId().equals(record.senderDevice());
+    return device.userId().equals(record.senderId())
+        && device.deviceId().equals(record.senderDevice());
   }
 
   private Behavior<Command> onRoutersChanged(RoutersChanged changed) {
     routers.clear();
-    for (ActorRef<NodeRouter.Command> router : changed.listing().getServiceInstances(NodeRouter.KEY)) {
+    for (ActorRef<NodeRouter.Command> router :
+        changed.listing().getServiceInstances(NodeRouter.KEY)) {
       routers.put(nodeOf(router.path().address()), router);
     }
     return Behaviors.same();

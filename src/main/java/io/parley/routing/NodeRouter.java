@@ -15,15 +15,16 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * One per node: knows this node's connected devices and hands each {@link Envelope} to the
- * sessions it names. Other nodes find it through the receptionist ({@link #KEY}).
+ * One per node: knows this node's connected devices and hands each {@link Envelope} to the sessions
+ * it names. Other nodes find it through the receptionist ({@link #KEY}).
  *
  * <p>Best effort: a device that disconnected after it was located simply misses the push and
  * catches up with {@code sync}; nothing is buffered here.
  */
 public final class NodeRouter {
 
-  public static final ServiceKey<Command> KEY = ServiceKey.create(Command.class, "parley-node-router");
+  public static final ServiceKey<Command> KEY =
+      ServiceKey.create(Command.class, "parley-node-router");
 
   public interface Command extends CborSerializable {}
 
@@ -33,24 +34,28 @@ public final class NodeRouter {
   public record Recipient(String userId, String deviceId) implements CborSerializable {}
 
   /** Local only: a session announces the device it serves and where to push messages. */
-  public record Attach(String userId, String deviceId, ActorRef<MessageRecord> inbox) implements Command {}
+  public record Attach(String userId, String deviceId, ActorRef<MessageRecord> inbox)
+      implements Command {}
 
-  public record Detach(String userId, String deviceId, ActorRef<MessageRecord> inbox) implements Command {}
+  public record Detach(String userId, String deviceId, ActorRef<MessageRecord> inbox)
+      implements Command {}
 
   private final Map<Recipient, ActorRef<MessageRecord>> sessions = new HashMap<>();
   private final Counter envelopes;
   private final Counter pushes;
 
   private NodeRouter(Metrics metrics) {
-    envelopes = metrics.counter("parley_envelopes_received_total", "Envelopes this node's router received");
+    envelopes =
+        metrics.counter("parley_envelopes_received_total", "Envelopes this node's router received");
     pushes = metrics.counter("parley_messages_pushed_total", "Messages handed to local sessions");
   }
 
   public static Behavior<Command> create() {
-    return Behaviors.setup(context -> {
-      context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
-      return new NodeRouter(Metrics.get(context.getSystem())).behavior(context);
-    });
+    return Behaviors.setup(
+        context -> {
+          context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+          return new NodeRouter(Metrics.get(context.getSystem())).behavior(context);
+        });
   }
 
   private Behavior<Command> behavior(ActorContext<Command> context) {
@@ -64,7 +69,8 @@ public final class NodeRouter {
   private Behavior<Command> onAttach(ActorContext<Command> context, Attach attach) {
     sessions.put(new Recipient(attach.userId(), attach.deviceId()), attach.inbox());
     // A session that dies without detaching must not keep receiving.
-    context.watchWith(attach.inbox(), new Detach(attach.userId(), attach.deviceId(), attach.inbox()));
+    context.watchWith(
+        attach.inbox(), new Detach(attach.userId(), attach.deviceId(), attach.inbox()));
     return Behaviors.same();
   }
 

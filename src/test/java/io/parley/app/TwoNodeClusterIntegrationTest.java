@@ -19,14 +19,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
-import org.apache.pekko.actor.typed.ActorRef;
-import org.apache.pekko.japi.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.cluster.sharding.typed.javadsl.Entity;
 import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.japi.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -122,10 +122,11 @@ class TwoNodeClusterIntegrationTest {
   }
 
   private static int ask(
-      EntityRef<Counter.Command> ref,
-      Function<ActorRef<Integer>, Counter.Command> message)
+      EntityRef<Counter.Command> ref, Function<ActorRef<Integer>, Counter.Command> message)
       throws Exception {
-    return ref.ask(message, DEADLINE).toCompletableFuture().get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+    return ref.ask(message, DEADLINE)
+        .toCompletableFuture()
+        .get(DEADLINE.toSeconds(), TimeUnit.SECONDS);
   }
 
   private static int readyStatus(ParleyNode node) throws Exception {

@@ -20,8 +20,8 @@ import java.time.ZoneOffset;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.persistence.testkit.javadsl.EventSourcedBehaviorTestKit;
@@ -49,7 +49,8 @@ class ConversationTest {
   private TestProbe<Publisher.Command> publisher;
   private TestProbe<Fanout.Command> delivery;
   private TestProbe<Reply> replies;
-  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State> conversation;
+  private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State>
+      conversation;
 
   @BeforeAll
   static void startTestKit() {
@@ -67,24 +68,36 @@ class ConversationTest {
     publisher = testKit.createTestProbe();
     delivery = testKit.createTestProbe();
     replies = testKit.createTestProbe();
-    conversation = EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c1", settings()));
+    conversation =
+        EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c1", settings()));
   }
 
   private Conversation.Settings settings() {
-    return new Conversation.Settings(dedup.getRef(), publisher.getRef(), delivery.getRef(), BLOCK, 5, 100,
+    return new Conversation.Settings(
+        dedup.getRef(),
+        publisher.getRef(),
+        delivery.getRef(),
+        BLOCK,
+        5,
+        100,
         Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
   private Info create(String creator, String... members) {
-    conversation.runCommand(new Conversation.Create(creator, List.of(members), "title", replies.getRef()));
+    conversation.runCommand(
+        new Conversation.Create(creator, List.of(members), "title", replies.getRef()));
     return assertInstanceOf(Info.class, replies.receiveMessage());
   }
 
   @Test
   void createAddsTheCreatorFirstAndStoresTheMembers() {
-    var result = conversation.runCommand(
-        new Conversation.Create("alice", List.of("bob", "alice", "carol"), "t", replies.getRef()));
-    assertEquals(List.of("alice", "bob", "carol"), assertInstanceOf(Info.class, replies.receiveMessage()).members());
+    var result =
+        conversation.runCommand(
+            new Conversation.Create(
+                "alice", List.of("bob", "alice", "carol"), "t", replies.getRef()));
+    assertEquals(
+        List.of("alice", "bob", "carol"),
+        assertInstanceOf(Info.class, replies.receiveMessage()).members());
     assertInstanceOf(Conversation.Created.class, result.event());
   }
 
@@ -94,13 +107,34 @@ class ConversationTest {
     conversation.runCommand(new Conversation.Create("alice", List.of(), null, replies.getRef()));
     assertEquals(Failure.CONFLICT, rejection().failure());
 
-    var other = EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c2",
-        new Conversation.Settings(dedup.getRef(), publisher.getRef(), delivery.getRef(), BLOCK, 3, 5, Clock.systemUTC())));
-    assertTrue(other.runCommand(new Conversation.Create("alice", List.of("b a d"), null, replies.getRef())).hasNoEvents());
+    var other =
+        EventSourcedBehaviorTestKit.create(
+            testKit.system(),
+            Conversation.create(
+                "c2",
+                new Conversation.Settings(
+                    dedup.getRef(),
+                    publisher.getRef(),
+                    delivery.getRef(),
+                    BLOCK,
+                    3,
+                    5,
+                    Clock.systemUTC())));
+    assertTrue(
+        other
+            .runCommand(new Conversation.Create("alice", List.of("b a d"), null, replies.getRef()))
+            .hasNoEvents());
     assertEquals(Failure.INVALID, rejection().failure());
-    assertTrue(other.runCommand(new Conversation.Create("alice", List.of("b", "c", "d"), null, replies.getRef())).hasNoEvents());
+    assertTrue(
+        other
+            .runCommand(
+                new Conversation.Create("alice", List.of("b", "c", "d"), null, replies.getRef()))
+            .hasNoEvents());
     assertEquals(Failure.INVALID, rejection().failure(), "more than max members");
-    assertTrue(other.runCommand(new Conversation.Create("alice", List.of(), "too long", replies.getRef())).hasNoEvents());
+    assertTrue(
+        other
+            .runCommand(new Conversation.Create("alice", List.of(), "too long", replies.getRef()))
+            .hasNoEvents());
     assertEquals(Failure.INVALID, rejection().failure(), "title over the limit");
   }
 
@@ -112,12 +146,20 @@ class ConversationTest {
 
     conversation.runCommand(new Conversation.GetInfo("mallory", replies.getRef()));
     assertEquals(Failure.FORBIDDEN, rejection().failure());
-    assertTrue(conversation.runCommand(new Conversation.AddMember("mallory", "eve", replies.getRef())).hasNoEvents());
+    assertTrue(
+        conversation
+            .runCommand(new Conversation.AddMember("mallory", "eve", replies.getRef()))
+            .hasNoEvents());
     assertEquals(Failure.FORBIDDEN, rejection().failure());
 
     conversation.runCommand(new Conversation.AddMember("bob", "carol", replies.getRef()));
-    assertEquals(List.of("alice", "bob", "carol"), assertInstanceOf(Info.class, replies.receiveMessage()).members());
-    assertTrue(conversation.runCommand(new Conversation.AddMember("bob", "carol", replies.getRef())).hasNoEvents(),
+    assertEquals(
+        List.of("alice", "bob", "carol"),
+        assertInstanceOf(Info.class, replies.receiveMessage()).members());
+    assertTrue(
+        conversation
+            .runCommand(new Conversation.AddMember("bob", "carol", replies.getRef()))
+            .hasNoEvents(),
         "adding a member twice changes nothing");
     replies.expectMessageClass(Info.class);
   }
@@ -148,7 +190,8 @@ class ConversationTest {
     Fanout.Deliver delivered = (Fanout.Deliver) delivery.receiveMessage();
     assertEquals(List.of("alice", "bob"), delivered.members());
     assertEquals(1, delivered.record().seq());
-    assertEquals(BLOCK, conversation.getState().reservedUpTo(), "a block was reserved before seq 1");
+    assertEquals(
+        BLOCK, conversation.getState().reservedUpTo(), "a block was reserved before seq 1");
   }
 
   @Test
@@ -228,7 +271,9 @@ class ConversationTest {
 
     conversation.runCommand(send("alice", key));
     answerLookup(key, Optional.empty());
-    assertEquals(2, publisher.expectMessageClass(Publisher.Publish.class).record().seq(),
+    assertEquals(
+        2,
+        publisher.expectMessageClass(Publisher.Publish.class).record().seq(),
         "a seq handed to a failed publish is never reused");
   }
 
@@ -238,7 +283,8 @@ class ConversationTest {
     for (int i = 1; i <= 25; i++) {
       assertEquals(i, sendAndAck("alice").seq());
     }
-    assertTrue(conversation.getState().reservedUpTo() - 25 >= BLOCK / 2,
+    assertTrue(
+        conversation.getState().reservedUpTo() - 25 >= BLOCK / 2,
         "the next block is reserved before the current one runs out");
   }
 

@@ -36,9 +36,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The node hosting a conversation stops in the middle of a stream of sends: the conversation
- * moves, the sender retries what was not acked, and seqs stay unique and increasing while every
- * acked message is in Kafka.
+ * The node hosting a conversation stops in the middle of a stream of sends: the conversation moves,
+ * the sender retries what was not acked, and seqs stay unique and increasing while every acked
+ * message is in Kafka.
  */
 @ExtendWith({StackExtension.class, LogCapturingExtension.class})
 class SeqContinuityIntegrationTest {
@@ -48,11 +48,13 @@ class SeqContinuityIntegrationTest {
 
   @Test
   void seqsStayUniqueAndIncreasingWhenTheHostingNodeStops(LocalStack stack) throws Exception {
-    try (TestCluster cluster = TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
+    try (TestCluster cluster =
+        TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
       String conversation = conversationHostedOn(cluster, 1);
       Map<Long, String> acked = new LinkedHashMap<>();
       CompletableFuture<Void> stopped = null;
-      try (WsClient alice = WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
+      try (WsClient alice =
+          WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
         long lastSeq = 0;
         for (int i = 1; i <= MESSAGES; i++) {
           if (i == STOP_AFTER) {
@@ -72,9 +74,12 @@ class SeqContinuityIntegrationTest {
   }
 
   /** Retries the same idempotency key while the conversation is moving (answers `unavailable`). */
-  private static JsonNode sendUntilAcked(WsClient client, String conversation, String key, String body) {
+  private static JsonNode sendUntilAcked(
+      WsClient client, String conversation, String key, String body) {
     for (int attempt = 1; attempt <= 20; attempt++) {
-      client.send(Map.of("type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
+      client.send(
+          Map.of(
+              "type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
       JsonNode answer = client.next();
       if (answer.path("type").asText().equals("ack")) {
         assertEquals(key, answer.path("idempotencyKey").asText());
@@ -96,32 +101,43 @@ class SeqContinuityIntegrationTest {
   }
 
   private static Set<String> hostedEntities(ActorSystem<?> system) throws Exception {
-    ShardRegion.CurrentShardRegionState state = AskPattern.<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
-            ShardRegion.CurrentShardRegionState>ask(
-            ClusterSharding.get(system).shardState(),
-            replyTo -> new GetShardRegionState(Conversation.ENTITY_KEY, replyTo),
-            Duration.ofSeconds(10), system.scheduler())
-        .toCompletableFuture().get(20, TimeUnit.SECONDS);
+    ShardRegion.CurrentShardRegionState state =
+        AskPattern
+            .<org.apache.pekko.cluster.sharding.typed.ClusterShardingQuery,
+                ShardRegion.CurrentShardRegionState>
+                ask(
+                    ClusterSharding.get(system).shardState(),
+                    replyTo -> new GetShardRegionState(Conversation.ENTITY_KEY, replyTo),
+                    Duration.ofSeconds(10),
+                    system.scheduler())
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     Set<String> ids = new HashSet<>();
     state.getShards().forEach(shard -> ids.addAll(shard.getEntityIds()));
     return ids;
   }
 
-  private static void assertEveryAckedMessageIsInKafka(ActorSystem<?> system, String conversation,
-      Map<Long, String> acked) throws Exception {
+  private static void assertEveryAckedMessageIsInKafka(
+      ActorSystem<?> system, String conversation, Map<Long, String> acked) throws Exception {
     Map<Long, String> missing = new LinkedHashMap<>(acked);
     ConsumerSettings<String, byte[]> settings =
         ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
-            .withBootstrapServers(system.settings().config().getString("parley.kafka.bootstrap-servers"))
+            .withBootstrapServers(
+                system.settings().config().getString("parley.kafka.bootstrap-servers"))
             .withGroupId("seq-continuity-" + UUID.randomUUID())
             .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    Consumer.plainSource(settings, Subscriptions.topics(system.settings().config().getString("parley.kafka.messages-topic")))
+    Consumer.plainSource(
+            settings,
+            Subscriptions.topics(
+                system.settings().config().getString("parley.kafka.messages-topic")))
         .filter(record -> conversation.equals(record.key()))
         .map(record -> Json.mapper().readValue(record.value(), MessageRecord.class))
-        .takeWhile(record -> {
-          missing.remove(record.seq(), record.idempotencyKey());
-          return !missing.isEmpty();
-        }, true)
+        .takeWhile(
+            record -> {
+              missing.remove(record.seq(), record.idempotencyKey());
+              return !missing.isEmpty();
+            },
+            true)
         .completionTimeout(Duration.ofSeconds(60))
         .runWith(Sink.ignore(), system)
         .toCompletableFuture()

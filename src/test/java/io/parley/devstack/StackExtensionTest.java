@@ -20,68 +20,71 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The full shared stack (all three services, Cassandra included) through the JUnit
- * extension: every service answers its real client and survives a restart.
- * Slow (a minute or so): run it on its own with -Dtest=StackExtensionTest.
+ * The full shared stack (all three services, Cassandra included) through the JUnit extension: every
+ * service answers its real client and survives a restart. Slow (a minute or so): run it on its own
+ * with -Dtest=StackExtensionTest.
  */
 @ExtendWith(StackExtension.class)
 class StackExtensionTest {
 
-    private final LocalStack stack;
+  private final LocalStack stack;
 
-    StackExtensionTest(LocalStack stack) {
-        this.stack = stack;
+  StackExtensionTest(LocalStack stack) {
+    this.stack = stack;
+  }
+
+  @BeforeAll
+  static void sharedAcrossInjectionPoints(LocalStack fromBeforeAll) {
+    assertNotNull(fromBeforeAll.workDir());
+  }
+
+  @Test
+  void theSameStackIsInjectedEverywhere(LocalStack fromMethod) {
+    assertSame(stack, fromMethod);
+  }
+
+  @Test
+  void cassandraAnswersAndComesBackAfterAnOutage() {
+    CassandraNode cassandra = stack.cassandra();
+    assertEquals("datacenter1", cassandra.datacenter());
+    assertNotNull(releaseVersion(cassandra));
+
+    cassandra.stop();
+    assertFalse(cassandra.isRunning());
+    cassandra.restart();
+
+    assertNotNull(releaseVersion(cassandra));
+  }
+
+  @Test
+  void kafkaCreatesTopicsAndComesBackAfterARestart() throws Exception {
+    KafkaBroker kafka = stack.kafka();
+    createTopic(kafka, "before-restart");
+    kafka.restart();
+    createTopic(kafka, "after-restart");
+  }
+
+  @Test
+  void redisAnswers() {
+    assertEquals("PONG", RedisPing.ping(stack.redis().uri()));
+  }
+
+  private static String releaseVersion(CassandraNode cassandra) {
+    try (CqlSession session =
+        CqlSession.builder()
+            .addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.port()))
+            .withLocalDatacenter(cassandra.datacenter())
+            .build()) {
+      return session.execute("SELECT release_version FROM system.local").one().getString(0);
     }
+  }
 
-    @BeforeAll
-    static void sharedAcrossInjectionPoints(LocalStack fromBeforeAll) {
-        assertNotNull(fromBeforeAll.workDir());
+  private static void createTopic(KafkaBroker kafka, String name) throws Exception {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+      admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
+      assertTrue(admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(name));
     }
-
-    @Test
-    void theSameStackIsInjectedEverywhere(LocalStack fromMethod) {
-        assertSame(stack, fromMethod);
-    }
-
-    @Test
-    void cassandraAnswersAndComesBackAfterAnOutage() {
-        CassandraNode cassandra = stack.cassandra();
-        assertEquals("datacenter1", cassandra.datacenter());
-        assertNotNull(releaseVersion(cassandra));
-
-        cassandra.stop();
-        assertFalse(cassandra.isRunning());
-        cassandra.restart();
-
-        assertNotNull(releaseVersion(cassandra));
-    }
-
-    @Test
-    void kafkaCreatesTopicsAndComesBackAfterARestart() throws Exception {
-        KafkaBroker kafka = stack.kafka();
-        createTopic(kafka, "before-restart");
-        kafka.restart();
-        createTopic(kafka, "after-restart");
-    }
-
-    @Test
-    void redisAnswers() {
-        assertEquals("PONG", RedisPing.ping(stack.redis().uri()));
-    }
-
-    private static String releaseVersion(CassandraNode cassandra) {
-        try (CqlSession session = CqlSession.builder()
-                .addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.port()))
-                .withLocalDatacenter(cassandra.datacenter())
-                .build()) {
-            return session.execute("SELECT release_version FROM system.local").one().getString(0);
-        }
-    }
-
-    private static void createTopic(KafkaBroker kafka, String name) throws Exception {
-        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
-            admin.createTopics(List.of(new NewTopic(name, 1, (short) 1))).all().get(60, TimeUnit.SECONDS);
-            assertTrue(admin.listTopics().names().get(30, TimeUnit.SECONDS).contains(name));
-        }
-    }
+  }
 }

@@ -48,17 +48,24 @@ class GatewayValidationIntegrationTest {
 
   @Test
   void badTokensGet401BeforeAnyUpgrade() {
-    JwtSecret otherSecret = new JwtSecret("another-secret-0123456789abcdef0123456789".getBytes(StandardCharsets.UTF_8));
-    String forged = new JwtIssuer(otherSecret, Clock.systemUTC()).issue("alice", Duration.ofHours(1));
+    JwtSecret otherSecret =
+        new JwtSecret("another-secret-0123456789abcdef0123456789".getBytes(StandardCharsets.UTF_8));
+    String forged =
+        new JwtIssuer(otherSecret, Clock.systemUTC()).issue("alice", Duration.ofHours(1));
     Clock twoHoursAgo = Clock.fixed(Instant.now().minus(Duration.ofHours(2)), ZoneOffset.UTC);
-    String expired = new JwtIssuer(new JwtSecret(TestNodes.JWT_SECRET.getBytes(StandardCharsets.UTF_8)), twoHoursAgo)
-        .issue("alice", Duration.ofHours(1));
+    String expired =
+        new JwtIssuer(
+                new JwtSecret(TestNodes.JWT_SECRET.getBytes(StandardCharsets.UTF_8)), twoHoursAgo)
+            .issue("alice", Duration.ofHours(1));
 
     assertEquals(401, WsClient.refusedStatus(port, "device=d"), "no token");
     assertEquals(401, WsClient.refusedStatus(port, "access_token=not-a-jwt"), "malformed");
     assertEquals(401, WsClient.refusedStatus(port, "access_token=" + forged), "forged");
     assertEquals(401, WsClient.refusedStatus(port, "access_token=" + expired), "expired");
-    assertEquals(400, WsClient.refusedStatus(port, "access_token=" + TestCluster.token("alice") + "&device=bad%20id"));
+    assertEquals(
+        400,
+        WsClient.refusedStatus(
+            port, "access_token=" + TestCluster.token("alice") + "&device=bad%20id"));
 
     Api.Response rest = Api.get(port, "/api/conversations/c1", forged);
     assertEquals(401, rest.status());
@@ -68,17 +75,20 @@ class GatewayValidationIntegrationTest {
 
   @Test
   void nonMembersAreForbiddenOnEveryFrameAndCall() {
-    String conversation = Api.createConversation(port, "owner-" + UUID.randomUUID().toString().substring(0, 8), "bob");
+    String conversation =
+        Api.createConversation(
+            port, "owner-" + UUID.randomUUID().toString().substring(0, 8), "bob");
     String mallory = "mallory";
     try (WsClient client = WsClient.connect(port, TestCluster.token(mallory), "d")) {
       String key = UUID.randomUUID().toString();
-      List<Map<String, Object>> frames = List.of(
-          MessagingIntegrationTest.send(conversation, key, "let me in"),
-          Map.of("type", "sync", "conversationId", conversation, "afterSeq", 0),
-          Map.of("type", "open", "conversationId", conversation),
-          Map.of("type", "close", "conversationId", conversation),
-          Map.of("type", "typing", "conversationId", conversation),
-          Map.of("type", "receipt", "conversationId", conversation, "seq", 1, "kind", "read"));
+      List<Map<String, Object>> frames =
+          List.of(
+              MessagingIntegrationTest.send(conversation, key, "let me in"),
+              Map.of("type", "sync", "conversationId", conversation, "afterSeq", 0),
+              Map.of("type", "open", "conversationId", conversation),
+              Map.of("type", "close", "conversationId", conversation),
+              Map.of("type", "typing", "conversationId", conversation),
+              Map.of("type", "receipt", "conversationId", conversation, "seq", 1, "kind", "read"));
       for (Map<String, Object> frame : frames) {
         client.send(frame);
         JsonNode error = client.next("error");
@@ -89,7 +99,12 @@ class GatewayValidationIntegrationTest {
     }
     String token = TestCluster.token(mallory);
     assertEquals(403, Api.get(port, "/api/conversations/" + conversation, token).status());
-    Api.Response add = Api.post(port, "/api/conversations/" + conversation + "/members", token, "{\"userId\":\"mallory\"}");
+    Api.Response add =
+        Api.post(
+            port,
+            "/api/conversations/" + conversation + "/members",
+            token,
+            "{\"userId\":\"mallory\"}");
     assertEquals(403, add.status());
     assertEquals("forbidden", add.body().path("error").path("code").asText());
     assertEquals(404, Api.get(port, "/api/conversations/no-such-conversation", token).status());
@@ -99,22 +114,31 @@ class GatewayValidationIntegrationTest {
   void membersGrowTheConversationOverRest() {
     String owner = "owner-" + UUID.randomUUID().toString().substring(0, 8);
     String conversation = Api.createConversation(port, owner, "bob");
-    Api.Response added = Api.post(port, "/api/conversations/" + conversation + "/members",
-        TestCluster.token("bob"), "{\"userId\":\"dave\"}");
+    Api.Response added =
+        Api.post(
+            port,
+            "/api/conversations/" + conversation + "/members",
+            TestCluster.token("bob"),
+            "{\"userId\":\"dave\"}");
     assertEquals(200, added.status(), added.body()::toString);
-    assertEquals(List.of(owner, "bob", "dave"),
+    assertEquals(
+        List.of(owner, "bob", "dave"),
         Json.mapper().convertValue(added.body().path("members"), List.class));
-    assertEquals(200, Api.get(port, "/api/conversations/" + conversation, TestCluster.token("dave")).status());
+    assertEquals(
+        200,
+        Api.get(port, "/api/conversations/" + conversation, TestCluster.token("dave")).status());
   }
 
   @Test
   void badRestInputGetsAClearError() {
     String token = TestCluster.token("alice");
     assertEquals(400, Api.post(port, "/api/conversations", token, "{not json").status());
-    assertEquals(400, Api.post(port, "/api/conversations", token, "{\"members\":[\"bad id\"]}").status());
+    assertEquals(
+        400, Api.post(port, "/api/conversations", token, "{\"members\":[\"bad id\"]}").status());
     assertEquals(400, Api.get(port, "/api/conversations/" + "x".repeat(65), token).status());
-    Api.Response tooLarge = Api.post(port, "/api/conversations", token,
-        "{\"members\":[\"" + "a".repeat(70_000) + "\"]}");
+    Api.Response tooLarge =
+        Api.post(
+            port, "/api/conversations", token, "{\"members\":[\"" + "a".repeat(70_000) + "\"]}");
     assertEquals(413, tooLarge.status());
     assertEquals("too_large", tooLarge.body().path("error").path("code").asText());
   }
@@ -123,22 +147,38 @@ class GatewayValidationIntegrationTest {
   void malformedFramesGetErrorsAndTheConnectionStaysOpen() {
     String conversation = Api.createConversation(port, "alice", "bob");
     try (WsClient client = WsClient.connect(port, TestCluster.token("alice"), "d")) {
-      Map<String, String> expectations = Map.of(
-          "this is not json", "bad_request",
-          "[1,2,3]", "bad_request",
-          "{\"type\":\"teleport\"}", "bad_request",
-          "{\"type\":\"send\",\"conversationId\":\"" + conversation + "\",\"body\":\"no key\"}", "bad_request",
-          "{\"type\":\"send\",\"conversationId\":\"bad id\",\"idempotencyKey\":\"" + UUID.randomUUID() + "\",\"body\":\"x\"}", "bad_request",
-          "{\"type\":\"send\",\"conversationId\":\"" + conversation + "\",\"idempotencyKey\":\"" + UUID.randomUUID()
-              + "\",\"body\":\"" + "x".repeat(4001) + "\"}", "too_large",
-          "{\"type\":\"sync\",\"conversationId\":\"" + conversation + "\",\"limit\":501}", "bad_request");
+      Map<String, String> expectations =
+          Map.of(
+              "this is not json",
+              "bad_request",
+              "[1,2,3]",
+              "bad_request",
+              "{\"type\":\"teleport\"}",
+              "bad_request",
+              "{\"type\":\"send\",\"conversationId\":\"" + conversation + "\",\"body\":\"no key\"}",
+              "bad_request",
+              "{\"type\":\"send\",\"conversationId\":\"bad id\",\"idempotencyKey\":\""
+                  + UUID.randomUUID()
+                  + "\",\"body\":\"x\"}",
+              "bad_request",
+              "{\"type\":\"send\",\"conversationId\":\""
+                  + conversation
+                  + "\",\"idempotencyKey\":\""
+                  + UUID.randomUUID()
+                  + "\",\"body\":\""
+                  + "x".repeat(4001)
+                  + "\"}",
+              "too_large",
+              "{\"type\":\"sync\",\"conversationId\":\"" + conversation + "\",\"limit\":501}",
+              "bad_request");
       for (Map.Entry<String, String> bad : expectations.entrySet()) {
         client.send(bad.getKey());
         assertEquals(bad.getValue(), client.next("error").path("code").asText(), bad::getKey);
       }
       client.send("{\"type\":\"ping\"}");
       client.next("pong");
-      client.send(MessagingIntegrationTest.send(conversation, UUID.randomUUID().toString(), "still works"));
+      client.send(
+          MessagingIntegrationTest.send(conversation, UUID.randomUUID().toString(), "still works"));
       assertTrue(client.next("ack").path("seq").asLong() >= 1);
     }
   }

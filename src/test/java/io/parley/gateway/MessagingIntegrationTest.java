@@ -43,11 +43,15 @@ class MessagingIntegrationTest {
   }
 
   static Map<String, Object> send(String conversationId, String key, String body) {
-    return Map.of("type", "send", "conversationId", conversationId, "idempotencyKey", key, "body", body);
+    return Map.of(
+        "type", "send", "conversationId", conversationId, "idempotencyKey", key, "body", body);
   }
 
   private static double envelopesReceived(int node) {
-    return Metrics.get(cluster.node(node).system()).registry().counter("parley_envelopes_received_total").count();
+    return Metrics.get(cluster.node(node).system())
+        .registry()
+        .counter("parley_envelopes_received_total")
+        .count();
   }
 
   @Test
@@ -57,8 +61,10 @@ class MessagingIntegrationTest {
     String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
     double thirdNodeBefore = envelopesReceived(2);
 
-    try (WsClient alicePhone = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
-         WsClient bobLaptop = WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "laptop")) {
+    try (WsClient alicePhone =
+            WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
+        WsClient bobLaptop =
+            WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "laptop")) {
       List<String> keys = new ArrayList<>();
       for (int i = 1; i <= 100; i++) {
         String key = UUID.randomUUID().toString();
@@ -72,7 +78,8 @@ class MessagingIntegrationTest {
         acked.put(ack.path("seq").asLong(), ack.path("idempotencyKey").asText());
       }
       for (int i = 1; i <= 100; i++) {
-        assertEquals(keys.get(i - 1), acked.get((long) i), "seq 1..100 in the order sent, each acked once");
+        assertEquals(
+            keys.get(i - 1), acked.get((long) i), "seq 1..100 in the order sent, each acked once");
       }
       for (int i = 1; i <= 100; i++) {
         JsonNode message = bobLaptop.next("message");
@@ -84,7 +91,8 @@ class MessagingIntegrationTest {
       assertEquals(0, alicePhone.pending(), "the sending device gets acks, not its own messages");
     }
     assertTrue(envelopesReceived(1) >= 1, "the recipient's node received envelopes");
-    assertEquals(thirdNodeBefore, envelopesReceived(2), "a node without recipients received nothing");
+    assertEquals(
+        thirdNodeBefore, envelopesReceived(2), "a node without recipients received nothing");
   }
 
   @Test
@@ -92,7 +100,8 @@ class MessagingIntegrationTest {
     String alice = "alice-" + UUID.randomUUID().toString().substring(0, 8);
     String conversation = Api.createConversation(cluster.httpPort(0), alice, "bob");
     try (WsClient phone = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
-         WsClient laptop = WsClient.connect(cluster.httpPort(2), TestCluster.token(alice), "laptop")) {
+        WsClient laptop =
+            WsClient.connect(cluster.httpPort(2), TestCluster.token(alice), "laptop")) {
       String key = UUID.randomUUID().toString();
       phone.send(send(conversation, key, "from my phone"));
       assertEquals(1, phone.next("ack").path("seq").asLong());
@@ -104,9 +113,13 @@ class MessagingIntegrationTest {
 
   @Test
   void concurrentSendersInAGroupSeeTheSameOrder() throws Exception {
-    List<String> members = List.of("g1-" + UUID.randomUUID(), "g2-" + UUID.randomUUID(), "g3-" + UUID.randomUUID())
-        .stream().map(id -> id.substring(0, 12)).toList();
-    String conversation = Api.createConversation(cluster.httpPort(0), members.get(0), members.get(1), members.get(2));
+    List<String> members =
+        List.of("g1-" + UUID.randomUUID(), "g2-" + UUID.randomUUID(), "g3-" + UUID.randomUUID())
+            .stream()
+            .map(id -> id.substring(0, 12))
+            .toList();
+    String conversation =
+        Api.createConversation(cluster.httpPort(0), members.get(0), members.get(1), members.get(2));
     int perSender = 20;
     List<WsClient> clients = new ArrayList<>();
     ExecutorService senders = Executors.newFixedThreadPool(members.size());
@@ -116,13 +129,20 @@ class MessagingIntegrationTest {
       }
       List<Future<Map<Long, String>>> views = new ArrayList<>();
       for (WsClient client : clients) {
-        views.add(senders.submit(() -> sendAndCollect(client, conversation, perSender, members.size() * perSender)));
+        views.add(
+            senders.submit(
+                () -> sendAndCollect(client, conversation, perSender, members.size() * perSender)));
       }
       Map<Long, String> first = views.get(0).get(2, TimeUnit.MINUTES);
-      assertEquals(LongStream.rangeClosed(1, 60).boxed().toList(), first.keySet().stream().sorted().toList(),
+      assertEquals(
+          LongStream.rangeClosed(1, 60).boxed().toList(),
+          first.keySet().stream().sorted().toList(),
           "seq 1..60, each once");
       for (Future<Map<Long, String>> view : views) {
-        assertEquals(first, view.get(2, TimeUnit.MINUTES), "every member sees the same seq -> message mapping");
+        assertEquals(
+            first,
+            view.get(2, TimeUnit.MINUTES),
+            "every member sees the same seq -> message mapping");
       }
     } finally {
       senders.shutdownNow();
@@ -131,7 +151,8 @@ class MessagingIntegrationTest {
   }
 
   /** Sends {@code count} messages, then collects acks and others' messages up to {@code total}. */
-  private static Map<Long, String> sendAndCollect(WsClient client, String conversation, int count, int total) {
+  private static Map<Long, String> sendAndCollect(
+      WsClient client, String conversation, int count, int total) {
     for (int i = 0; i < count; i++) {
       client.send(send(conversation, UUID.randomUUID().toString(), "m"));
     }
@@ -152,13 +173,16 @@ class MessagingIntegrationTest {
     String bob = "bob-" + UUID.randomUUID().toString().substring(0, 8);
     String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
     String key = UUID.randomUUID().toString();
-    try (WsClient bobPhone = WsClient.connect(cluster.httpPort(2), TestCluster.token(bob), "phone")) {
+    try (WsClient bobPhone =
+        WsClient.connect(cluster.httpPort(2), TestCluster.token(bob), "phone")) {
       JsonNode original;
-      try (WsClient first = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+      try (WsClient first =
+          WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
         first.send(send(conversation, key, "only once"));
         original = first.next("ack");
       }
-      try (WsClient retry = WsClient.connect(cluster.httpPort(1), TestCluster.token(alice), "phone")) {
+      try (WsClient retry =
+          WsClient.connect(cluster.httpPort(1), TestCluster.token(alice), "phone")) {
         retry.send(send(conversation, key, "only once"));
         JsonNode again = retry.next("ack");
         assertEquals(original.path("seq"), again.path("seq"));
@@ -166,13 +190,16 @@ class MessagingIntegrationTest {
 
         String next = UUID.randomUUID().toString();
         retry.send(send(conversation, next, "after the retry"));
-        assertEquals(original.path("seq").asLong() + 1, retry.next("ack").path("seq").asLong(),
+        assertEquals(
+            original.path("seq").asLong() + 1,
+            retry.next("ack").path("seq").asLong(),
             "the retry used no seq");
       }
       assertEquals(key, bobPhone.next("message").path("idempotencyKey").asText());
-      assertEquals("after the retry", bobPhone.next("message").path("body").asText(),
+      assertEquals(
+          "after the retry",
+          bobPhone.next("message").path("body").asText(),
           "the retried message was not delivered a second time");
     }
   }
-
 }

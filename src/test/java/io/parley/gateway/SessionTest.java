@@ -48,10 +48,14 @@ class SessionTest {
 
   @BeforeAll
   static void startTestKit() {
-    testKit = ActorTestKit.create("SessionTest", NodeConfig.load(Map.of(
-        "pekko.actor.provider", "local",
-        "parley.redis.uri", "redis://127.0.0.1:1",
-        "parley.redis.command-timeout", "500ms")));
+    testKit =
+        ActorTestKit.create(
+            "SessionTest",
+            NodeConfig.load(
+                Map.of(
+                    "pekko.actor.provider", "local",
+                    "parley.redis.uri", "redis://127.0.0.1:1",
+                    "parley.redis.command-timeout", "500ms")));
   }
 
   @AfterAll
@@ -63,29 +67,41 @@ class SessionTest {
   void connect() {
     router = testKit.createTestProbe();
     ConnectionRegistry registry =
-        new ConnectionRegistry(RedisConnector.get(testKit.system()), Duration.ofSeconds(90), Clock.systemUTC());
-    Session.Settings settings = new Session.Settings("node-1", registry, router.getRef(),
-        Duration.ofHours(1), Duration.ofSeconds(5), 4, GRACE);
-    Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>> socket =
-        Source.<ServerFrame>queue(CAPACITY + 1)
-            .viaMat(KillSwitches.single(), Keep.both())
-            .toMat(TestSink.create(testKit.system()), Keep.both())
-            .run(testKit.system());
+        new ConnectionRegistry(
+            RedisConnector.get(testKit.system()), Duration.ofSeconds(90), Clock.systemUTC());
+    Session.Settings settings =
+        new Session.Settings(
+            "node-1",
+            registry,
+            router.getRef(),
+            Duration.ofHours(1),
+            Duration.ofSeconds(5),
+            4,
+            GRACE);
+    Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>>
+        socket =
+            Source.<ServerFrame>queue(CAPACITY + 1)
+                .viaMat(KillSwitches.single(), Keep.both())
+                .toMat(TestSink.create(testKit.system()), Keep.both())
+                .run(testKit.system());
     client = socket.second();
     session = testKit.spawn(Session.create("alice", "phone", settings));
-    session.tell(new Session.OutboundReady(
-        new Outbound(socket.first().first(), socket.first().second(), CAPACITY)));
+    session.tell(
+        new Session.OutboundReady(
+            new Outbound(socket.first().first(), socket.first().second(), CAPACITY)));
   }
 
   private ActorRef<MessageRecord> attachedInbox() {
-    NodeRouter.Attach attach = router.expectMessageClass(NodeRouter.Attach.class, Duration.ofSeconds(10));
+    NodeRouter.Attach attach =
+        router.expectMessageClass(NodeRouter.Attach.class, Duration.ofSeconds(10));
     assertEquals("alice", attach.userId());
     assertEquals("phone", attach.deviceId());
     return attach.inbox();
   }
 
   private static MessageRecord record(long seq) {
-    return new MessageRecord("c1", seq, "bob", "laptop", "key-" + seq, "body " + seq, Instant.EPOCH);
+    return new MessageRecord(
+        "c1", seq, "bob", "laptop", "key-" + seq, "body " + seq, Instant.EPOCH);
   }
 
   @Test
@@ -98,7 +114,8 @@ class SessionTest {
       inbox.tell(record(seq));
     }
     for (long seq = 1; seq <= 3; seq++) {
-      ServerFrame.ChatMessage message = assertInstanceOf(ServerFrame.ChatMessage.class, client.expectNext());
+      ServerFrame.ChatMessage message =
+          assertInstanceOf(ServerFrame.ChatMessage.class, client.expectNext());
       assertEquals(seq, message.seq());
       assertEquals("bob", message.senderId());
       assertEquals("key-" + seq, message.idempotencyKey());
@@ -137,5 +154,4 @@ class SessionTest {
     client.expectError();
     testKit.createTestProbe().expectTerminated(session, GRACE.plusSeconds(10));
   }
-
 }

@@ -52,7 +52,8 @@ class KafkaConnectorIntegrationTest {
     long lastOffset = -1;
     for (String body : bodies) {
       RecordMetadata acked =
-          kafka.publish(topic, "conversation-1", body.getBytes(StandardCharsets.UTF_8))
+          kafka
+              .publish(topic, "conversation-1", body.getBytes(StandardCharsets.UTF_8))
               .toCompletableFuture()
               .get(30, TimeUnit.SECONDS);
       assertEquals(lastOffset + 1, acked.offset(), "one record per publish, no gaps");
@@ -67,20 +68,30 @@ class KafkaConnectorIntegrationTest {
             .toCompletableFuture()
             .get(90, TimeUnit.SECONDS);
 
-    assertEquals(bodies, consumed.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList());
+    assertEquals(
+        bodies, consumed.stream().map(r -> new String(r.value(), StandardCharsets.UTF_8)).toList());
     consumed.forEach(record -> assertEquals("conversation-1", record.key()));
-    assertEquals(1, consumed.stream().map(ConsumerRecord::partition).distinct().count(),
+    assertEquals(
+        1,
+        consumed.stream().map(ConsumerRecord::partition).distinct().count(),
         "one key, one partition");
   }
 
   @Test
   void theBrokerIsReachable() throws Exception {
-    assertEquals(true, KafkaConnector.get(testKit.system()).reachable().toCompletableFuture().get(30, TimeUnit.SECONDS));
+    assertEquals(
+        true,
+        KafkaConnector.get(testKit.system())
+            .reachable()
+            .toCompletableFuture()
+            .get(30, TimeUnit.SECONDS));
   }
 
   private static ConsumerSettings<String, byte[]> consumerSettings() {
-    return ConsumerSettings.create(testKit.system(), new StringDeserializer(), new ByteArrayDeserializer())
-        .withBootstrapServers(testKit.system().settings().config().getString("parley.kafka.bootstrap-servers"))
+    return ConsumerSettings.create(
+            testKit.system(), new StringDeserializer(), new ByteArrayDeserializer())
+        .withBootstrapServers(
+            testKit.system().settings().config().getString("parley.kafka.bootstrap-servers"))
         .withGroupId("kafka-test-" + UUID.randomUUID())
         .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
   }

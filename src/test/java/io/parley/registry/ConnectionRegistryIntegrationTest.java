@@ -5,13 +5,13 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.parley.app.ParleyNode;
 import io.parley.devstack.LocalStack;
 import io.parley.registry.ConnectionRegistry.DeviceLocation;
 import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
 import io.parley.testing.TestNodes;
 import io.parley.testing.WsClient;
-import io.parley.app.ParleyNode;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
@@ -68,8 +68,12 @@ class ConnectionRegistryIntegrationTest {
     get(registry.register(bob, "phone", "node-b"));
 
     Set<DeviceLocation> found = Set.copyOf(get(registry.locate(List.of(alice, bob, user()))));
-    assertEquals(Set.of(new DeviceLocation(alice, "phone", "node-a"), new DeviceLocation(alice, "laptop", "node-b"),
-        new DeviceLocation(bob, "phone", "node-b")), found);
+    assertEquals(
+        Set.of(
+            new DeviceLocation(alice, "phone", "node-a"),
+            new DeviceLocation(alice, "laptop", "node-b"),
+            new DeviceLocation(bob, "phone", "node-b")),
+        found);
   }
 
   @Test
@@ -81,13 +85,22 @@ class ConnectionRegistryIntegrationTest {
     assertEquals(2, get(registry.locate(List.of(alice))).size());
 
     // Only the laptop keeps its heartbeat; the phone's entry expires on its own.
-    await().atMost(DEADLINE).pollInterval(Duration.ofMillis(500)).until(() -> {
-      get(registry.register(alice, "laptop", "node-a"));
-      return get(registry.locate(List.of(alice))).stream().map(DeviceLocation::deviceId).toList()
-          .equals(List.of("laptop"));
-    });
+    await()
+        .atMost(DEADLINE)
+        .pollInterval(Duration.ofMillis(500))
+        .until(
+            () -> {
+              get(registry.register(alice, "laptop", "node-a"));
+              return get(registry.locate(List.of(alice))).stream()
+                  .map(DeviceLocation::deviceId)
+                  .toList()
+                  .equals(List.of("laptop"));
+            });
     // And once no device refreshes, the whole key goes.
-    await().atMost(DEADLINE).until(() -> get(RedisConnector.get(testKit.system()).async().exists("conn:" + alice)) == 0L);
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () -> get(RedisConnector.get(testKit.system()).async().exists("conn:" + alice)) == 0L);
   }
 
   @Test
@@ -97,8 +110,11 @@ class ConnectionRegistryIntegrationTest {
     get(registry.register(alice, "phone", "node-a"));
     get(registry.register(alice, "phone", "node-b")); // reconnected elsewhere before node-a noticed
 
-    assertFalse(get(registry.unregister(alice, "phone", "node-a")), "a stale node cannot remove it");
-    assertEquals(List.of(new DeviceLocation(alice, "phone", "node-b")), get(registry.locate(List.of(alice))));
+    assertFalse(
+        get(registry.unregister(alice, "phone", "node-a")), "a stale node cannot remove it");
+    assertEquals(
+        List.of(new DeviceLocation(alice, "phone", "node-b")),
+        get(registry.locate(List.of(alice))));
     assertTrue(get(registry.unregister(alice, "phone", "node-b")));
     assertEquals(List.of(), get(registry.locate(List.of(alice))));
   }
@@ -109,12 +125,14 @@ class ConnectionRegistryIntegrationTest {
       ConnectionRegistry registry = registry(Duration.ofMinutes(1));
       String alice = user().substring(0, 20);
       String node = ParleyNode.nodeName(cluster.node(0).system());
-      try (WsClient phone = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
-        assertEquals(List.of(new DeviceLocation(alice, "phone", node)), get(registry.locate(List.of(alice))),
+      try (WsClient phone =
+          WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+        assertEquals(
+            List.of(new DeviceLocation(alice, "phone", node)),
+            get(registry.locate(List.of(alice))),
             "registered by the time welcome arrives");
       }
       await().atMost(DEADLINE).until(() -> get(registry.locate(List.of(alice))).isEmpty());
     }
   }
-
 }

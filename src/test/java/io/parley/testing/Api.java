@@ -16,7 +16,8 @@ import java.util.Map;
 /** The REST API through a real HTTP client. */
 public final class Api {
 
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
   /** A status code and a parsed JSON body. */
   public record Response(int status, JsonNode body) {}
@@ -25,7 +26,12 @@ public final class Api {
 
   /** Creates a conversation as {@code creator} and returns its id. */
   public static String createConversation(int port, String creator, String... members) {
-    Response created = post(port, "/api/conversations", TestCluster.token(creator), Json.write(Map.of("members", List.of(members))));
+    Response created =
+        post(
+            port,
+            "/api/conversations",
+            TestCluster.token(creator),
+            Json.write(Map.of("members", List.of(members))));
     assertEquals(201, created.status(), () -> "create failed: " + created.body());
     return created.body().path("conversationId").asText();
   }
@@ -35,21 +41,27 @@ public final class Api {
   }
 
   public static Response post(int port, String path, String token, String body) {
-    return send(request(port, path, token)
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body)).build());
+    return send(
+        request(port, path, token)
+            .header("Content-Type", "application/json")
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build());
   }
 
   private static HttpRequest.Builder request(int port, String path, String token) {
-    HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(30));
+    HttpRequest.Builder builder =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+            .timeout(Duration.ofSeconds(30));
     return token == null ? builder : builder.header("Authorization", "Bearer " + token);
   }
 
   private static Response send(HttpRequest request) {
     try {
       HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
-      JsonNode body = response.body().isEmpty() ? Json.mapper().nullNode() : Json.mapper().readTree(response.body());
+      JsonNode body =
+          response.body().isEmpty()
+              ? Json.mapper().nullNode()
+              : Json.mapper().readTree(response.body());
       return new Response(response.statusCode(), body);
     } catch (IOException e) {
       throw new AssertionError("request failed: " + request.uri(), e);

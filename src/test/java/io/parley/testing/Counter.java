@@ -14,7 +14,8 @@ import org.apache.pekko.persistence.typed.javadsl.ReplyEffect;
 
 /** A minimal event-sourced, shardable entity: proves the journal, recovery and sharding wiring. */
 public final class Counter
-    extends EventSourcedBehaviorWithEnforcedReplies<Counter.Command, Counter.Incremented, Counter.State> {
+    extends EventSourcedBehaviorWithEnforcedReplies<
+        Counter.Command, Counter.Incremented, Counter.State> {
 
   public static final EntityTypeKey<Command> ENTITY_KEY =
       EntityTypeKey.create(Command.class, "TestCounter");

@@ -20,7 +20,8 @@ import org.apache.pekko.cluster.typed.Cluster;
 public final class TestCluster implements AutoCloseable {
 
   private static final JwtIssuer TOKENS =
-      new JwtIssuer(new JwtSecret(TestNodes.JWT_SECRET.getBytes(StandardCharsets.UTF_8)), Clock.systemUTC());
+      new JwtIssuer(
+          new JwtSecret(TestNodes.JWT_SECRET.getBytes(StandardCharsets.UTF_8)), Clock.systemUTC());
 
   private final List<ParleyNode> nodes = new ArrayList<>();
 
@@ -29,10 +30,14 @@ public final class TestCluster implements AutoCloseable {
     TestCluster cluster = new TestCluster();
     try {
       for (int i = 0; i < size; i++) {
-        cluster.nodes.add(ParleyNode.start(TestNodes.clusterNode(
-            stack, i == 0 ? null : TestNodes.address(cluster.nodes.get(0)), extraConfig)));
+        cluster.nodes.add(
+            ParleyNode.start(
+                TestNodes.clusterNode(
+                    stack, i == 0 ? null : TestNodes.address(cluster.nodes.get(0)), extraConfig)));
       }
-      await().atMost(Duration.ofSeconds(60)).until(() -> cluster.nodes.stream().allMatch(n -> upMembers(n) == size));
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> cluster.nodes.stream().allMatch(n -> upMembers(n) == size));
       return cluster;
     } catch (RuntimeException | Error e) {
       cluster.close();
@@ -58,7 +63,8 @@ public final class TestCluster implements AutoCloseable {
   }
 
   private static long upMembers(ParleyNode node) {
-    return StreamSupport.stream(Cluster.get(node.system()).state().getMembers().spliterator(), false)
+    return StreamSupport.stream(
+            Cluster.get(node.system()).state().getMembers().spliterator(), false)
         .filter(member -> member.status().equals(MemberStatus.up()))
         .count();
   }

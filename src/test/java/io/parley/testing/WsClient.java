@@ -28,11 +28,12 @@ public final class WsClient implements AutoCloseable {
 
   private WsClient(int port, String token, String device) {
     String query = "access_token=" + token + (device == null ? "" : "&device=" + device);
-    socket = HTTP.newWebSocketBuilder()
-        .connectTimeout(Duration.ofSeconds(10))
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws?" + query), new Listener())
-        .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
-        .join();
+    socket =
+        HTTP.newWebSocketBuilder()
+            .connectTimeout(Duration.ofSeconds(10))
+            .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws?" + query), new Listener())
+            .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
+            .join();
   }
 
   /** Connects and consumes the {@code welcome} frame. */
@@ -46,7 +47,8 @@ public final class WsClient implements AutoCloseable {
   public static int refusedStatus(int port, String query) {
     try {
       HTTP.newWebSocketBuilder()
-          .buildAsync(URI.create("ws://127.0.0.1:" + port + "/ws?" + query), new WebSocket.Listener() {})
+          .buildAsync(
+              URI.create("ws://127.0.0.1:" + port + "/ws?" + query), new WebSocket.Listener() {})
           .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
           .join()
           .abort();
@@ -111,7 +113,11 @@ public final class WsClient implements AutoCloseable {
         try {
           frames.add(Json.mapper().readTree(partial.toString()));
         } catch (java.io.IOException e) {
-          frames.add(Json.mapper().createObjectNode().put("type", "unparseable").put("text", partial.toString()));
+          frames.add(
+              Json.mapper()
+                  .createObjectNode()
+                  .put("type", "unparseable")
+                  .put("text", partial.toString()));
         }
         partial.setLength(0);
       }
