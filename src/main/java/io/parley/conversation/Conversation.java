@@ -72,6 +72,25 @@ public final class Conversation
       String senderId, String deviceId, String idempotencyKey, String body, ActorRef<Reply> replyTo)
       implements Command {}
 
+  /**
+   * The recent acked messages with {@code afterSeq < seq < beforeSeq}, at most {@code limit},
+   * from the {@code keep} end; answered with {@link Recent} (members only).
+   */
+  public record GetRecent(
+      String requesterId,
+      long afterSeq,
+      long beforeSeq,
+      int limit,
+      Keep keep,
+      ActorRef<Reply> replyTo)
+      implements Command {}
+
+  /** Which end of a range to keep when it holds more than the limit. */
+  public enum Keep {
+    OLDEST,
+    NEWEST
+  }
+
   /** Sent by sharding on passivation and hand-off. */
   public record Stop() implements Command {}
 
@@ -79,8 +98,9 @@ public final class Conversation
 
   private record PublishAnswered(Publisher.Result result) implements Command {}
 
-  public sealed interface Reply extends CborSerializable permits Info, Acked, Rejected {}
+  public sealed interface Reply extends CborSerializable permits Info, Acked, Recent, Rejected {}
 
+  /** {@code lastSeq}: the last acked seq (after a crash, an upper bound until new messages). */
   public record Info(String conversationId, List<String> members, String title, long lastSeq)
       implements Reply {}
 
@@ -88,6 +108,12 @@ public final class Conversation
       implements Reply {}
 
   public record Rejected(Failure failure, String message) implements Reply {}
+
+  /**
+   * Recent messages; every acked message with {@code seq > floor} is held in memory, so a range
+   * above the floor is complete without Cassandra.
+   */
+  public record Recent(List<MessageRecord> messages, long floor, long lastAcked) implements Reply {}
 
   public enum Failure {
     NOT_FOUND,
@@ -145,6 +171,7 @@ public final class Conversation
       int seqBlockSize,
       int maxMembers,
       int maxTitleLength,
+      int recentMessages,
       Clock clock) {
 
     public static Settings fromConfig(
@@ -160,6 +187,7 @@ public final class Conversation
           limits.getInt("seq-block-size"),
           limits.getInt("max-members"),
           limits.getInt("max-title-length"),
+          limits.getInt("recent-messages"),
           Clock.systemUTC());
     }
   }
@@ -178,6 +206,7 @@ public final class Conversation
   private final NavigableMap<Long, Pending> publishing = new TreeMap<>();
 
   private long lastSeq;
+  private RecentMessages recent;
 
   /**
    * A send in flight: {@code seq} is 0 while its idempotency key is looked up; {@code result} is
@@ -232,7 +261,13 @@ public final class Conversation
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(RecoveryCompleted.instance(), state -> lastSeq = state.reservedUpTo())
+        .onSignal(
+            RecoveryCompleted.instance(),
+            state -> {
+              lastSeq = state.reservedUpTo();
+              // Whatever an earlier incarnation acked is at or below the recovered seq.
+              recent = new RecentMessages(settings.recentMessages(), lastSeq);
+            })
         .build();
   }
 
@@ -244,6 +279,7 @@ public final class Conversation
         .onCommand(AddMember.class, this::onAddMember)
         .onCommand(GetInfo.class, this::onGetInfo)
         .onCommand(Send.class, this::onSend)
+        .onCommand(GetRecent.class, this::onGetRecent)
         .onCommand(
             DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
         .onCommand(
@@ -302,6 +338,16 @@ public final class Conversation
   private ReplyEffect<Event, State> onGetInfo(State state, GetInfo get) {
     Rejected denied = checkMember(state, get.requesterId());
     return Effect().reply(get.replyTo(), denied != null ? denied : info(state));
+  }
+
+  private ReplyEffect<Event, State> onGetRecent(State state, GetRecent get) {
+    Rejected denied = checkMember(state, get.requesterId());
+    if (denied != null) {
+      return Effect().reply(get.replyTo(), denied);
+    }
+    List<MessageRecord> messages =
+        recent.between(get.afterSeq(), get.beforeSeq(), get.limit(), get.keep());
+    return Effect().reply(get.replyTo(), new Recent(messages, recent.floor(), recent.lastAcked()));
   }
 
   private ReplyEffect<Event, State> onSend(State state, Send send) {
@@ -389,6 +435,7 @@ public final class Conversation
   private void emit(State state, Pending send) {
     MessageRecord record = send.result.record();
     if (send.result instanceof Publisher.Published) {
+      recent.add(record);
       replyAll(
           send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
       settings.fanout().tell(new Fanout.Deliver(record, state.members()));
@@ -421,7 +468,7 @@ public final class Conversation
   }
 
   private Info info(State state) {
-    return new Info(conversationId, state.members(), state.title(), lastSeq);
+    return new Info(conversationId, state.members(), state.title(), recent.lastAcked());
   }
 
   private static void replyAll(Pending send, Reply reply) {

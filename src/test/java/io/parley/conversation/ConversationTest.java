@@ -80,6 +80,7 @@ class ConversationTest {
         BLOCK,
         5,
         100,
+        4,
         Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
@@ -119,6 +120,7 @@ class ConversationTest {
                     BLOCK,
                     3,
                     5,
+                    4,
                     Clock.systemUTC())));
     assertTrue(
         other
@@ -238,6 +240,31 @@ class ConversationTest {
     assertEquals(Failure.UNAVAILABLE, rejection().failure());
     assertEquals(3, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
     assertEquals(3, ((Fanout.Deliver) delivery.receiveMessage()).record().seq());
+  }
+
+  @Test
+  void recentMessagesServeReadsWithoutCassandraAndStayBounded() {
+    create("alice", "bob");
+    for (int i = 1; i <= 6; i++) {
+      sendAndAck("alice");
+    }
+    conversation.runCommand(
+        new Conversation.GetRecent("bob", 0, Long.MAX_VALUE, 10, Conversation.Keep.OLDEST, replies.getRef()));
+    Conversation.Recent recent = assertInstanceOf(Conversation.Recent.class, replies.receiveMessage());
+    assertEquals(List.of(3L, 4L, 5L, 6L), recent.messages().stream().map(m -> m.seq()).toList(),
+        "the newest 4 are kept");
+    assertEquals(2, recent.floor(), "everything above the floor is held");
+    assertEquals(6, recent.lastAcked());
+
+    conversation.runCommand(
+        new Conversation.GetRecent("bob", 3, 6, 1, Conversation.Keep.NEWEST, replies.getRef()));
+    assertEquals(List.of(5L),
+        assertInstanceOf(Conversation.Recent.class, replies.receiveMessage()).messages().stream()
+            .map(m -> m.seq()).toList());
+
+    conversation.runCommand(
+        new Conversation.GetRecent("mallory", 0, Long.MAX_VALUE, 10, Conversation.Keep.OLDEST, replies.getRef()));
+    assertEquals(Failure.FORBIDDEN, rejection().failure());
   }
 
   @Test
