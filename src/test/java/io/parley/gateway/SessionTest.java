@@ -27,7 +27,6 @@ import org.apache.pekko.stream.testkit.TestSubscriber;
 import org.apache.pekko.stream.testkit.javadsl.TestSink;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
@@ -39,7 +38,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SessionTest {
 
   private static final int CAPACITY = 8;
-  private static final Duration GRACE = Duration.ofSeconds(1);
+  /** Long enough never to expire while a test reads; short where the expiry is the point. */
+  private static final Duration PATIENT = Duration.ofMinutes(5);
+
+  private static final Duration IMPATIENT = Duration.ofMillis(500);
   private static ActorTestKit testKit;
 
   private TestProbe<NodeRouter.Command> router;
@@ -63,8 +65,7 @@ class SessionTest {
     testKit.shutdownTestKit();
   }
 
-  @BeforeEach
-  void connect() {
+  private void connect(Duration slowClientGrace) {
     router = testKit.createTestProbe();
     ConnectionRegistry registry =
         new ConnectionRegistry(
@@ -77,7 +78,7 @@ class SessionTest {
             Duration.ofHours(1),
             Duration.ofSeconds(5),
             4,
-            GRACE);
+            slowClientGrace);
     Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>>
         socket =
             Source.<ServerFrame>queue(CAPACITY + 1)
@@ -106,6 +107,7 @@ class SessionTest {
 
   @Test
   void welcomesThenPushesMessagesInOrder() {
+    connect(PATIENT);
     ActorRef<MessageRecord> inbox = attachedInbox();
     client.request(4);
     ServerFrame.Welcome welcome = assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
@@ -124,6 +126,7 @@ class SessionTest {
 
   @Test
   void aSlowClientGetsItsBufferThenReconnectThenTheSessionEnds() {
+    connect(PATIENT);
     ActorRef<MessageRecord> inbox = attachedInbox();
     client.request(1);
     assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
@@ -141,17 +144,19 @@ class SessionTest {
     assertEquals(new ServerFrame.Reconnect("slow_consumer"), frame);
     assertTrue(seq >= CAPACITY && seq < CAPACITY + 5, "delivered " + seq);
     client.expectComplete();
-    testKit.createTestProbe().expectTerminated(session, GRACE.plusSeconds(10));
+    session.tell(Session.ClientGone.INSTANCE); // what the socket stage sends once it closed
+    testKit.createTestProbe().expectTerminated(session, Duration.ofSeconds(10));
   }
 
   @Test
   void aClientThatNeverReadsIsDroppedAfterTheGrace() {
+    connect(IMPATIENT);
     ActorRef<MessageRecord> inbox = attachedInbox();
     client.ensureSubscription();
     for (long seq = 1; seq <= CAPACITY + 5; seq++) {
       inbox.tell(record(seq));
     }
     client.expectError();
-    testKit.createTestProbe().expectTerminated(session, GRACE.plusSeconds(10));
+    testKit.createTestProbe().expectTerminated(session, IMPATIENT.plusSeconds(10));
   }
 }
