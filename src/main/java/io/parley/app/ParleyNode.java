@@ -36,6 +36,8 @@ import org.apache.pekko.cluster.typed.Join;
 import org.apache.pekko.http.javadsl.ServerBinding;
 import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
+import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
+import org.apache.pekko.management.javadsl.PekkoManagement;
 
 /**
  * One Parley node: the actor system, its cluster membership, its node-local actors (dedup,
@@ -73,9 +75,14 @@ public final class ParleyNode implements AutoCloseable {
   }
 
   private static void joinCluster(ActorSystem<?> system) {
-    Cluster cluster = Cluster.get(system);
-    // With seed nodes configured Pekko joins them by itself; without, the node is its own seed.
-    if (system.settings().config().getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+    Config config = system.settings().config();
+    // Management serves the health probes in every mode, and is bootstrap's contact point.
+    await(PekkoManagement.get(system).start());
+    if (config.getString("parley.cluster.bootstrap").equals("kubernetes")) {
+      ClusterBootstrap.get(system).start();
+    } else if (config.getStringList("pekko.cluster.seed-nodes").isEmpty()) {
+      // With seed nodes configured Pekko joins them by itself; without, the node is its own seed.
+      Cluster cluster = Cluster.get(system);
       cluster.manager().tell(Join.create(cluster.selfMember().address()));
     }
   }

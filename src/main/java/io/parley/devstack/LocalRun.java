@@ -105,6 +105,8 @@ public final class LocalRun {
     env.put("PARLEY_HTTP_HOST", "127.0.0.1");
     env.put("PARLEY_HTTP_PORT", Integer.toString(httpPort));
     env.put("PARLEY_REMOTE_PORT", Integer.toString(remotePort));
+    env.put("PARLEY_MANAGEMENT_PORT", Integer.toString(freePort()));
+    env.put("PARLEY_MANAGEMENT_BIND_HOST", "127.0.0.1");
     env.put("PARLEY_SEED_NODES", seed);
     env.put("PARLEY_REDIS_URI", stack.redis().uri());
     env.put("PARLEY_KAFKA_BOOTSTRAP", stack.kafka().bootstrapServers());
