@@ -130,10 +130,11 @@ class KubernetesManifestsTest {
   }
 
   private static Set<String> environmentNamesReadByConfig() throws IOException {
-    Pattern optionalEnv = Pattern.compile("\\$\\{\\?([A-Z0-9_]+)}");
+    // HOCON's ${?NAME} in the .conf files, logback's ${NAME:-default} in logback.xml.
+    Pattern optionalEnv = Pattern.compile("\\$\\{\\??([A-Z][A-Z0-9_]+)(:-[^}]*)?}");
     Set<String> names = new HashSet<>();
     try (Stream<Path> files = Files.list(Path.of(System.getProperty("parley.project-dir", "."), "src/main/resources"))) {
-      for (Path conf : files.filter(f -> f.toString().endsWith(".conf")).toList()) {
+      for (Path conf : files.filter(f -> f.toString().matches(".*(\\.conf|logback\\.xml)$")).toList()) {
         Matcher matcher = optionalEnv.matcher(Files.readString(conf));
         while (matcher.find()) {
           names.add(matcher.group(1));
