@@ -8,6 +8,7 @@ import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
 import io.parley.gateway.GatewayRoutes;
 import io.parley.gateway.HttpErrors;
+import io.parley.gateway.RateLimits;
 import io.parley.gateway.Session;
 import io.parley.gateway.WebSocketConnections;
 import io.parley.ops.HealthRoutes;
@@ -112,7 +113,8 @@ public final class ParleyNode implements AutoCloseable {
             gateway.getDuration("heartbeat-interval"),
             gateway.getDuration("ask-timeout"),
             gateway.getInt("max-in-flight"),
-            gateway.getDuration("slow-client-grace"));
+            gateway.getDuration("slow-client-grace"),
+            RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")));
     WebSocketConnections connections =
         new WebSocketConnections(
             system,

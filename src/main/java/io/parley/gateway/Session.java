@@ -88,7 +88,8 @@ public final class Session {
       Duration askTimeout,
       int maxInFlight,
       /* how long a client told to reconnect as a slow consumer may take to read its last frames */
-      Duration slowClientGrace) {}
+      Duration slowClientGrace,
+      RateLimits.Settings rateLimits) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -100,6 +101,7 @@ public final class Session {
   private Outbound outbound;
   private int inFlight;
   private boolean slowClient;
+  private final RateLimits rateLimits;
 
   private Session(
       ActorContext<Command> context,
@@ -113,6 +115,7 @@ public final class Session {
     this.deviceId = deviceId;
     this.settings = settings;
     this.inbox = context.messageAdapter(MessageRecord.class, Pushed::new);
+    this.rateLimits = new RateLimits(settings.rateLimits());
   }
 
   public static Behavior<Command> create(String userId, String deviceId, Settings settings) {
@@ -252,7 +255,13 @@ public final class Session {
   }
 
   private void onFrame(ClientFrame frame) {
-    if (frame instanceof ClientFrame.Ping) {
+    RateLimits.Verdict verdict = rateLimits.check(frame);
+    if (verdict == RateLimits.Verdict.ABUSIVE) {
+      outbound.finishWith(ServerFrames.error(ErrorCode.RATE_LIMITED,
+          "far over the rate limit; closing", ServerFrames.refOf(frame)));
+    } else if (verdict == RateLimits.Verdict.LIMITED) {
+      push(ServerFrames.error(ErrorCode.RATE_LIMITED, "slow down", ServerFrames.refOf(frame)));
+    } else if (frame instanceof ClientFrame.Ping) {
       push(new ServerFrame.Pong());
     } else if (frame instanceof ClientFrame.Send send) {
       askConversation(

@@ -78,7 +78,8 @@ class SessionTest {
             Duration.ofHours(1),
             Duration.ofSeconds(5),
             4,
-            slowClientGrace);
+            slowClientGrace,
+            new RateLimits.Settings(100, 100, 10, 10, 100));
     Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>>
         socket =
             Source.<ServerFrame>queue(CAPACITY + 1)
