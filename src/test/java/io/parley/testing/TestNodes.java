@@ -31,6 +31,9 @@ public final class TestNodes {
     overrides.put("parley.http.host", "127.0.0.1");
     overrides.put("parley.http.port", 0);
     overrides.put("pekko.management.http.port", 0);
+    // Tests send faster than people; RateLimitIntegrationTest sets its own limits.
+    overrides.put("parley.gateway.rate-limit.sends-per-second", 100_000);
+    overrides.put("parley.gateway.rate-limit.send-burst", 100_000);
     overrides.put("parley.cluster.seed-nodes", seed == null ? "" : seed.toString());
     // The first write of a test run also creates the journal's keyspace: allow for it.
     overrides.put("parley.gateway.ask-timeout", "30s");
