@@ -36,9 +36,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The node hosting a conversation stops in the middle of a stream of sends: the conversation moves,
- * the sender retries what was not acked, and seqs stay unique and increasing while every acked
- * message is in Kafka.
+ * The node hosting a conversation stops (gracefully, or as a crash) in the middle of a stream of
+ * sends: the conversation moves, the sender retries what was not acked, and seqs stay unique and
+ * increasing (dense after a hand-off, jumping after a crash) while every acked message is in
+ * Kafka.
  */
 @ExtendWith({StackExtension.class, LogCapturingExtension.class})
 class SeqContinuityIntegrationTest {
@@ -48,35 +49,52 @@ class SeqContinuityIntegrationTest {
 
   @Test
   void seqsStayUniqueAndIncreasingWhenTheHostingNodeStops(LocalStack stack) throws Exception {
-    try (TestCluster cluster =
-        TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
-      String conversation = conversationHostedOn(cluster, 1);
-      Map<Long, String> acked = new LinkedHashMap<>();
-      CompletableFuture<Void> stopped = null;
-      try (WsClient alice =
-          WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
-        long lastSeq = 0;
-        for (int i = 1; i <= MESSAGES; i++) {
-          if (i == STOP_AFTER) {
-            stopped = CompletableFuture.runAsync(() -> cluster.stop(1));
-          }
-          JsonNode ack = sendUntilAcked(alice, conversation, UUID.randomUUID().toString(), "m" + i);
-          long seq = ack.path("seq").asLong();
-          assertTrue(seq > lastSeq, () -> "seq " + seq + " after " + acked.keySet());
-          lastSeq = seq;
-          acked.put(seq, ack.path("idempotencyKey").asText());
-        }
-      }
-      stopped.get(60, TimeUnit.SECONDS);
-      assertEquals(MESSAGES, acked.size());
-      assertEveryAckedMessageIsInKafka(cluster.node(0).system(), conversation, acked);
+    try (TestCluster cluster = TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
+      runThrough(cluster, () -> cluster.stop(1));
     }
+  }
+
+  @Test
+  void seqsJumpButNeverRepeatWhenTheHostingNodeCrashes(LocalStack stack) throws Exception {
+    Map<String, Object> config = new java.util.HashMap<>(TestCluster.CRASHABLE);
+    config.put("parley.gateway.ask-timeout", "3s");
+    // Three nodes: after the crash the two survivors are the majority the resolver keeps.
+    try (TestCluster cluster = TestCluster.start(stack, 3, config)) {
+      Map<Long, String> acked = runThrough(cluster, () -> cluster.crash(1));
+      long last = acked.keySet().stream().max(Long::compare).orElseThrow();
+      assertTrue(last > MESSAGES, "the recovered conversation continued after its reserved block: " + last);
+    }
+  }
+
+  /** Sends MESSAGES messages to a conversation hosted on node 1, running {@code fault} midway. */
+  private static Map<Long, String> runThrough(TestCluster cluster, Runnable fault) throws Exception {
+    String conversation = conversationHostedOn(cluster, 1);
+    Map<Long, String> acked = new LinkedHashMap<>();
+    CompletableFuture<Void> faulted = null;
+    try (WsClient alice = WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
+      long lastSeq = 0;
+      for (int i = 1; i <= MESSAGES; i++) {
+        if (i == STOP_AFTER) {
+          faulted = CompletableFuture.runAsync(fault);
+        }
+        JsonNode ack = sendUntilAcked(alice, conversation, UUID.randomUUID().toString(), "m" + i);
+        long seq = ack.path("seq").asLong();
+        long previous = lastSeq;
+        assertTrue(seq > previous, () -> "seq " + seq + " after " + previous);
+        lastSeq = seq;
+        acked.put(seq, ack.path("idempotencyKey").asText());
+      }
+    }
+    faulted.get(60, TimeUnit.SECONDS);
+    assertEquals(MESSAGES, acked.size(), "every message acked once, under its own seq");
+    assertEveryAckedMessageIsInKafka(cluster.node(0).system(), conversation, acked);
+    return acked;
   }
 
   /** Retries the same idempotency key while the conversation is moving (answers `unavailable`). */
   private static JsonNode sendUntilAcked(
       WsClient client, String conversation, String key, String body) {
-    for (int attempt = 1; attempt <= 20; attempt++) {
+    for (int attempt = 1; attempt <= 40; attempt++) {
       client.send(
           Map.of(
               "type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
@@ -87,7 +105,7 @@ class SeqContinuityIntegrationTest {
       }
       assertEquals("unavailable", answer.path("code").asText(), answer::toString);
     }
-    throw new AssertionError("not acked after 20 attempts: " + key);
+    throw new AssertionError("not acked after 40 attempts: " + key);
   }
 
   private static String conversationHostedOn(TestCluster cluster, int node) throws Exception {

@@ -57,6 +57,20 @@ public final class TestCluster implements AutoCloseable {
     return TOKENS.issue(userId, Duration.ofHours(1));
   }
 
+  /**
+   * Kills one node as a crash would: its actor system stops without leaving the cluster, handing
+   * off shards or checkpointing entities. Only for clusters started with {@link #CRASHABLE}.
+   */
+  public void crash(int index) {
+    ParleyNode node = nodes.get(index);
+    node.system().terminate();
+    node.system().getWhenTerminated().toCompletableFuture().join();
+  }
+
+  /** Settings under which {@link #crash} skips Coordinated Shutdown, like {@code kill -9}. */
+  public static final Map<String, Object> CRASHABLE =
+      Map.of("pekko.coordinated-shutdown.run-by-actor-system-terminate", "off");
+
   /** Stops one node gracefully (its shards move to the others). */
   public void stop(int index) {
     nodes.get(index).close();
