@@ -6,6 +6,7 @@ import io.parley.auth.JwtSecret;
 import io.parley.conversation.Conversation;
 import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
+import io.parley.gateway.Drain;
 import io.parley.gateway.GatewayRoutes;
 import io.parley.gateway.HttpErrors;
 import io.parley.gateway.RateLimits;
@@ -13,6 +14,7 @@ import io.parley.gateway.Session;
 import io.parley.gateway.WebSocketConnections;
 import io.parley.ops.HealthRoutes;
 import io.parley.ops.Metrics;
+import io.parley.ops.NodeState;
 import io.parley.ops.MetricsRoutes;
 import io.parley.ops.Readiness;
 import io.parley.pipeline.KafkaConnector;
@@ -102,6 +104,7 @@ public final class ParleyNode implements AutoCloseable {
             config.getDuration("parley.registry.ttl"),
             Clock.systemUTC());
     ActorRef<NodeRouter.Command> router = startConversations(system, registry);
+    Drain.register(system, router);
 
     Authentication authentication =
         new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
@@ -126,7 +129,7 @@ public final class ParleyNode implements AutoCloseable {
         Directives.concat(
             new HealthRoutes(new Readiness(system)).routes(),
             new MetricsRoutes(Metrics.get(system)).routes(),
-            new GatewayRoutes(authentication, connections).routes(),
+            new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
             new ConversationRoutes(
                     ClusterSharding.get(system),
                     authentication,

@@ -107,6 +107,9 @@ public final class LocalRun {
     env.put("PARLEY_REMOTE_PORT", Integer.toString(remotePort));
     env.put("PARLEY_MANAGEMENT_PORT", Integer.toString(freePort()));
     env.put("PARLEY_MANAGEMENT_BIND_HOST", "127.0.0.1");
+    // No load balancer to wait for locally; Ctrl-C should not take long.
+    env.put("PARLEY_DRAIN_READINESS_DELAY", "0s");
+    env.put("PARLEY_DRAIN_SPREAD", "1s");
     env.put("PARLEY_SEED_NODES", seed);
     env.put("PARLEY_REDIS_URI", stack.redis().uri());
     env.put("PARLEY_KAFKA_BOOTSTRAP", stack.kafka().bootstrapServers());

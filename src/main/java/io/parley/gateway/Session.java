@@ -1,7 +1,6 @@
 package io.parley.gateway;
 
 import io.parley.conversation.Conversation;
-import io.parley.pipeline.MessageRecord;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.routing.NodeRouter;
 import java.time.Duration;
@@ -60,7 +59,11 @@ public final class Session {
     INSTANCE
   }
 
-  private record Pushed(MessageRecord record) implements Command {}
+  private record Routed(NodeRouter.Delivery delivery) implements Command {}
+
+  private enum LeaveDeadline implements Command {
+    INSTANCE
+  }
 
   private record ConversationReplied(ClientFrame frame, Conversation.Reply reply, Throwable failure)
       implements Command {}
@@ -96,11 +99,13 @@ public final class Session {
   private final String userId;
   private final String deviceId;
   private final Settings settings;
-  private final ActorRef<MessageRecord> inbox;
+  private final ActorRef<NodeRouter.Delivery> inbox;
   private final Deque<ActorRef<StreamAck>> heldAcks = new ArrayDeque<>();
   private Outbound outbound;
   private int inFlight;
   private boolean slowClient;
+  /** Set when the node drains: the session closes once its outstanding requests are answered. */
+  private String leaveReason;
   private final RateLimits rateLimits;
 
   private Session(
@@ -114,7 +119,7 @@ public final class Session {
     this.userId = userId;
     this.deviceId = deviceId;
     this.settings = settings;
-    this.inbox = context.messageAdapter(MessageRecord.class, Pushed::new);
+    this.inbox = context.messageAdapter(NodeRouter.Delivery.class, Routed::new);
     this.rateLimits = new RateLimits(settings.rateLimits());
   }
 
@@ -199,10 +204,11 @@ public final class Session {
             })
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(ConversationReplied.class, this::onConversationReplied)
+        .onMessage(Routed.class, this::onRouted)
         .onMessage(
-            Pushed.class,
-            pushed -> {
-              push(ServerFrames.message(pushed.record()));
+            LeaveDeadline.class,
+            deadline -> {
+              finishWithReconnect();
               return Behaviors.same();
             })
         .onMessage(
@@ -227,8 +233,35 @@ public final class Session {
         .build();
   }
 
+  private Behavior<Command> onRouted(Routed routed) {
+    if (routed.delivery() instanceof NodeRouter.Push push) {
+      push(ServerFrames.message(push.record()));
+    } else if (routed.delivery() instanceof NodeRouter.Leave leave && leaveReason == null) {
+      // Answers to requests already made still go out; then `reconnect` and the close.
+      leaveReason = leave.reason();
+      timers.startSingleTimer(LeaveDeadline.INSTANCE, settings.askTimeout());
+      closeIfLeavingAndIdle();
+    }
+    return Behaviors.same();
+  }
+
+  private void closeIfLeavingAndIdle() {
+    if (leaveReason != null && inFlight == 0) {
+      finishWithReconnect();
+    }
+  }
+
+  private void finishWithReconnect() {
+    outbound.finishWith(new ServerFrame.Reconnect(leaveReason));
+  }
+
   private Behavior<Command> onInbound(Inbound inbound) {
     Received received = inbound.received();
+    if (leaveReason != null) {
+      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "this node is shutting down; reconnect", null));
+      inbound.ackTo().tell(StreamAck.INSTANCE);
+      return Behaviors.same();
+    }
     if (received instanceof Received.Oversized oversized) {
       outbound.finishWith(
           ServerFrames.error(
@@ -293,12 +326,17 @@ public final class Session {
         (reply, failure) -> new ConversationReplied(frame, reply, failure));
   }
 
-  private Behavior<Command> onConversationReplied(ConversationReplied replied) {
+  /** One outstanding request less: read the socket again if it was paused. */
+  private void answerArrived() {
     inFlight--;
     ActorRef<StreamAck> held = heldAcks.poll();
     if (held != null) {
       held.tell(StreamAck.INSTANCE);
     }
+  }
+
+  private Behavior<Command> onConversationReplied(ConversationReplied replied) {
+    answerArrived();
     String ref = ServerFrames.refOf(replied.frame());
     Conversation.Reply reply = replied.reply();
     if (replied.failure() != null) {
@@ -314,6 +352,7 @@ public final class Session {
     } else {
       onMemberFrame(replied.frame());
     }
+    closeIfLeavingAndIdle();
     return Behaviors.same();
   }
 

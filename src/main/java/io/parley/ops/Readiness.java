@@ -8,16 +8,16 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * Whether this node should receive traffic: it has joined the cluster and reaches Redis and Kafka
+ * Whether this node should receive traffic: it is not draining, has joined the cluster and reaches Redis and Kafka
  * (without them no message can be deduplicated, routed or acked). Cassandra is not part of it: the
  * send path does not touch Cassandra, and history catches up from Kafka.
  */
 public final class Readiness {
 
   /** The outcome of one probe, check by check. */
-  public record Report(boolean cluster, boolean redis, boolean kafka) {
+  public record Report(boolean cluster, boolean redis, boolean kafka, boolean draining) {
     public boolean ready() {
-      return cluster && redis && kafka;
+      return cluster && redis && kafka && !draining;
     }
   }
 
@@ -32,6 +32,8 @@ public final class Readiness {
     boolean joined = Cluster.get(system).selfMember().status().equals(MemberStatus.up());
     CompletionStage<Boolean> redis = RedisConnector.get(system).ping();
     CompletionStage<Boolean> kafka = KafkaConnector.get(system).reachable();
-    return redis.thenCombine(kafka, (redisUp, kafkaUp) -> new Report(joined, redisUp, kafkaUp));
+    boolean draining = NodeState.get(system).draining();
+    return redis.thenCombine(
+        kafka, (redisUp, kafkaUp) -> new Report(joined, redisUp, kafkaUp, draining));
   }
 }

@@ -4,19 +4,24 @@ import io.micrometer.core.instrument.Counter;
 import io.parley.CborSerializable;
 import io.parley.ops.Metrics;
 import io.parley.pipeline.MessageRecord;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ThreadLocalRandom;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * One per node: knows this node's connected devices and hands each {@link Envelope} to the sessions
- * it names. Other nodes find it through the receptionist ({@link #KEY}).
+ * One per node: knows this node's connected devices and hands each {@link Envelope} to the
+ * sessions it names. Other nodes find it through the receptionist ({@link #KEY}). On shutdown it
+ * drains the node's sessions ({@link DrainAll}).
  *
  * <p>Best effort: a device that disconnected after it was located simply misses the push and
  * catches up with {@code sync}; nothing is buffered here.
@@ -33,18 +38,46 @@ public final class NodeRouter {
 
   public record Recipient(String userId, String deviceId) implements CborSerializable {}
 
-  /** Local only: a session announces the device it serves and where to push messages. */
-  public record Attach(String userId, String deviceId, ActorRef<MessageRecord> inbox)
+  /** Local only: a session announces the device it serves and where to reach it. */
+  public record Attach(String userId, String deviceId, ActorRef<Delivery> inbox)
       implements Command {}
 
-  public record Detach(String userId, String deviceId, ActorRef<MessageRecord> inbox)
+  public record Detach(String userId, String deviceId, ActorRef<Delivery> inbox)
       implements Command {}
 
-  private final Map<Recipient, ActorRef<MessageRecord>> sessions = new HashMap<>();
+  /**
+   * Local only, on shutdown: every session is asked to {@link Leave}, each at a random moment
+   * within {@code spread} so that its clients do not all reconnect to the survivors at once.
+   * {@code replyTo} hears when all are gone, or once {@code spread} plus {@code grace} passed.
+   */
+  public record DrainAll(Duration spread, Duration grace, ActorRef<Done> replyTo)
+      implements Command {}
+
+  private record LeaveNow(ActorRef<Delivery> session) implements Command {}
+
+  private enum DrainDeadline implements Command {
+    INSTANCE
+  }
+
+  /** What the router hands a session. */
+  public sealed interface Delivery extends CborSerializable {}
+
+  public record Push(MessageRecord record) implements Delivery {}
+
+  /** Tell the client to reconnect elsewhere, then close. */
+  public record Leave(String reason) implements Delivery {}
+
+  private final Map<Recipient, ActorRef<Delivery>> sessions = new HashMap<>();
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
   private final Counter envelopes;
   private final Counter pushes;
+  private boolean draining;
+  private ActorRef<Done> drainWaiter;
 
-  private NodeRouter(Metrics metrics) {
+  private NodeRouter(ActorContext<Command> context, TimerScheduler<Command> timers, Metrics metrics) {
+    this.context = context;
+    this.timers = timers;
     envelopes =
         metrics.counter("parley_envelopes_received_total", "Envelopes this node's router received");
     pushes = metrics.counter("parley_messages_pushed_total", "Messages handed to local sessions");
@@ -52,42 +85,72 @@ public final class NodeRouter {
 
   public static Behavior<Command> create() {
     return Behaviors.setup(
-        context -> {
-          context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
-          return new NodeRouter(Metrics.get(context.getSystem())).behavior(context);
-        });
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
+                  return new NodeRouter(context, timers, Metrics.get(context.getSystem())).behavior();
+                }));
   }
 
-  private Behavior<Command> behavior(ActorContext<Command> context) {
+  private Behavior<Command> behavior() {
     return Behaviors.receive(Command.class)
-        .onMessage(Attach.class, attach -> onAttach(context, attach))
+        .onMessage(Attach.class, this::onAttach)
         .onMessage(Detach.class, this::onDetach)
         .onMessage(Envelope.class, this::onEnvelope)
+        .onMessage(DrainAll.class, this::onDrainAll)
+        .onMessage(LeaveNow.class, leave -> leave(leave.session()))
+        .onMessage(DrainDeadline.class, deadline -> drainedIfEmpty(true))
         .build();
   }
 
-  private Behavior<Command> onAttach(ActorContext<Command> context, Attach attach) {
+  private Behavior<Command> onAttach(Attach attach) {
     sessions.put(new Recipient(attach.userId(), attach.deviceId()), attach.inbox());
     // A session that dies without detaching must not keep receiving.
     context.watchWith(
         attach.inbox(), new Detach(attach.userId(), attach.deviceId(), attach.inbox()));
-    return Behaviors.same();
+    return draining ? leave(attach.inbox()) : Behaviors.same();
   }
 
   private Behavior<Command> onDetach(Detach detach) {
     // Only the session that attached may detach: the device may have reconnected since.
     sessions.remove(new Recipient(detach.userId(), detach.deviceId()), detach.inbox());
-    return Behaviors.same();
+    return drainedIfEmpty(false);
   }
 
   private Behavior<Command> onEnvelope(Envelope envelope) {
     envelopes.increment();
     for (Recipient recipient : envelope.recipients()) {
-      ActorRef<MessageRecord> session = sessions.get(recipient);
+      ActorRef<Delivery> session = sessions.get(recipient);
       if (session != null) {
-        session.tell(envelope.record());
+        session.tell(new Push(envelope.record()));
         pushes.increment();
       }
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onDrainAll(DrainAll drain) {
+    draining = true;
+    drainWaiter = drain.replyTo();
+    long spreadMillis = Math.max(1, drain.spread().toMillis());
+    for (ActorRef<Delivery> session : sessions.values()) {
+      Duration at = Duration.ofMillis(ThreadLocalRandom.current().nextLong(spreadMillis));
+      timers.startSingleTimer(session, new LeaveNow(session), at);
+    }
+    timers.startSingleTimer(DrainDeadline.INSTANCE, drain.spread().plus(drain.grace()));
+    return drainedIfEmpty(false);
+  }
+
+  private Behavior<Command> leave(ActorRef<Delivery> session) {
+    session.tell(new Leave("draining"));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> drainedIfEmpty(boolean deadline) {
+    if (drainWaiter != null && (sessions.isEmpty() || deadline)) {
+      drainWaiter.tell(Done.getInstance());
+      drainWaiter = null;
     }
     return Behaviors.same();
   }

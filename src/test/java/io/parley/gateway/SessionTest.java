@@ -93,7 +93,7 @@ class SessionTest {
             new Outbound(socket.first().first(), socket.first().second(), CAPACITY)));
   }
 
-  private ActorRef<MessageRecord> attachedInbox() {
+  private ActorRef<NodeRouter.Delivery> attachedInbox() {
     NodeRouter.Attach attach =
         router.expectMessageClass(NodeRouter.Attach.class, Duration.ofSeconds(10));
     assertEquals("alice", attach.userId());
@@ -109,12 +109,12 @@ class SessionTest {
   @Test
   void welcomesThenPushesMessagesInOrder() {
     connect(PATIENT);
-    ActorRef<MessageRecord> inbox = attachedInbox();
+    ActorRef<NodeRouter.Delivery> inbox = attachedInbox();
     client.request(4);
     ServerFrame.Welcome welcome = assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
     assertEquals("node-1", welcome.node());
     for (long seq = 1; seq <= 3; seq++) {
-      inbox.tell(record(seq));
+      inbox.tell(new NodeRouter.Push(record(seq)));
     }
     for (long seq = 1; seq <= 3; seq++) {
       ServerFrame.ChatMessage message =
@@ -128,11 +128,11 @@ class SessionTest {
   @Test
   void aSlowClientGetsItsBufferThenReconnectThenTheSessionEnds() {
     connect(PATIENT);
-    ActorRef<MessageRecord> inbox = attachedInbox();
+    ActorRef<NodeRouter.Delivery> inbox = attachedInbox();
     client.request(1);
     assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
     for (long seq = 1; seq <= CAPACITY + 5; seq++) {
-      inbox.tell(record(seq)); // the client reads nothing meanwhile
+      inbox.tell(new NodeRouter.Push(record(seq))); // the client reads nothing meanwhile
     }
     client.request(CAPACITY + 10);
     // The buffer, plus what the stream's own stages hold, arrives in order; the rest was refused.
@@ -152,10 +152,10 @@ class SessionTest {
   @Test
   void aClientThatNeverReadsIsDroppedAfterTheGrace() {
     connect(IMPATIENT);
-    ActorRef<MessageRecord> inbox = attachedInbox();
+    ActorRef<NodeRouter.Delivery> inbox = attachedInbox();
     client.ensureSubscription();
     for (long seq = 1; seq <= CAPACITY + 5; seq++) {
-      inbox.tell(record(seq));
+      inbox.tell(new NodeRouter.Push(record(seq)));
     }
     client.expectError();
     testKit.createTestProbe().expectTerminated(session, IMPATIENT.plusSeconds(10));

@@ -31,6 +31,10 @@ public final class TestNodes {
     overrides.put("parley.http.host", "127.0.0.1");
     overrides.put("parley.http.port", 0);
     overrides.put("pekko.management.http.port", 0);
+    // Nodes under test drain at once (DrainIntegrationTest sets its own window).
+    overrides.put("parley.drain.readiness-delay", "0s");
+    overrides.put("parley.drain.spread", "500ms");
+    overrides.put("parley.drain.grace", "2s");
     // Tests send faster than people; RateLimitIntegrationTest sets its own limits.
     overrides.put("parley.gateway.rate-limit.sends-per-second", 100_000);
     overrides.put("parley.gateway.rate-limit.send-burst", 100_000);

@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -24,6 +25,7 @@ public final class WsClient implements AutoCloseable {
 
   private final LinkedBlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+  private volatile Instant closedAt;
   private final WebSocket socket;
 
   private WsClient(int port, String token, String device) {
@@ -94,6 +96,11 @@ public final class WsClient implements AutoCloseable {
     return closed;
   }
 
+  /** When the server's close arrived (null while open). */
+  public Instant closedAt() {
+    return closedAt;
+  }
+
   @Override
   public void close() {
     if (!closed.isDone()) {
@@ -127,6 +134,7 @@ public final class WsClient implements AutoCloseable {
 
     @Override
     public CompletionStage<?> onClose(WebSocket webSocket, int statusCode, String reason) {
+      closedAt = Instant.now();
       closed.complete(statusCode);
       return null;
     }
