@@ -1,5 +1,6 @@
 package io.parley.gateway;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -46,6 +47,7 @@ class SessionTest {
 
   private TestProbe<NodeRouter.Command> router;
   private TestSubscriber.Probe<ServerFrame> client;
+  private BoundedSourceQueue<ServerFrame> buffer;
   private ActorRef<Session.Command> session;
 
   @BeforeAll
@@ -87,6 +89,7 @@ class SessionTest {
                 .toMat(TestSink.create(testKit.system()), Keep.both())
                 .run(testKit.system());
     client = socket.second();
+    buffer = socket.first().first();
     session = testKit.spawn(Session.create("alice", "phone", settings));
     session.tell(
         new Session.OutboundReady(
@@ -134,6 +137,8 @@ class SessionTest {
     for (long seq = 1; seq <= CAPACITY + 5; seq++) {
       inbox.tell(new NodeRouter.Push(record(seq))); // the client reads nothing meanwhile
     }
+    // The session gave up on the slow client once it closed the buffer; only then read.
+    await().atMost(Duration.ofSeconds(10)).until(buffer::isCompleted);
     client.request(CAPACITY + 10);
     // The buffer, plus what the stream's own stages hold, arrives in order; the rest was refused.
     long seq = 0;
