@@ -4,6 +4,14 @@ import com.typesafe.config.Config;
 import io.parley.auth.JwtAuthenticator;
 import io.parley.auth.JwtSecret;
 import io.parley.conversation.Conversation;
+import io.parley.conversation.ConversationDirectory;
+import io.parley.conversation.ConversationIndex;
+import io.parley.conversation.MembershipIndexer;
+import io.parley.history.HistoryService;
+import io.parley.history.MessageStore;
+import io.parley.history.Schema;
+import io.parley.pipeline.Persister;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
 import io.parley.gateway.Drain;
@@ -98,69 +106,76 @@ public final class ParleyNode implements AutoCloseable {
   private static Route routes(ActorSystem<?> system, JwtSecret secret) {
     Config config = system.settings().config();
     Config gateway = config.getConfig("parley.gateway");
-    ConnectionRegistry registry =
-        new ConnectionRegistry(
-            RedisConnector.get(system),
-            config.getDuration("parley.registry.ttl"),
-            Clock.systemUTC());
-    ActorRef<NodeRouter.Command> router = startConversations(system, registry);
+    Duration askTimeout = gateway.getDuration("ask-timeout");
+    ConnectionRegistry registry = new ConnectionRegistry(
+        RedisConnector.get(system), config.getDuration("parley.registry.ttl"), Clock.systemUTC());
+    History history = startHistory(system);
+    ActorRef<NodeRouter.Command> router = startConversations(system, registry, history.index());
     Drain.register(system, router);
+    HistoryService historyService = new HistoryService(
+        system, history.store(), askTimeout, config.getDuration("parley.history.persist-wait"));
 
-    Authentication authentication =
-        new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
-    Session.Settings sessions =
-        new Session.Settings(
-            nodeName(system),
-            registry,
-            router,
-            gateway.getDuration("heartbeat-interval"),
-            gateway.getDuration("ask-timeout"),
-            gateway.getInt("max-in-flight"),
-            gateway.getDuration("slow-client-grace"),
-            RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")));
-    WebSocketConnections connections =
-        new WebSocketConnections(
-            system,
-            sessions,
-            new WebSocketConnections.Limits(
-                gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
+    Authentication authentication = new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
+    Session.Settings sessions = new Session.Settings(
+        nodeName(system),
+        registry,
+        router,
+        gateway.getDuration("heartbeat-interval"),
+        askTimeout,
+        gateway.getInt("max-in-flight"),
+        gateway.getDuration("slow-client-grace"),
+        RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
+        historyService);
+    WebSocketConnections connections = new WebSocketConnections(system, sessions,
+        new WebSocketConnections.Limits(gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
+    ClusterSharding sharding = ClusterSharding.get(system);
+    ConversationRoutes.Services services = new ConversationRoutes.Services(
+        sharding, historyService, new ConversationDirectory(sharding, history.index(), askTimeout));
 
-    Route all =
-        Directives.concat(
-            new HealthRoutes(new Readiness(system)).routes(),
-            new MetricsRoutes(Metrics.get(system)).routes(),
-            new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
-            new ConversationRoutes(
-                    ClusterSharding.get(system),
-                    authentication,
-                    gateway.getDuration("ask-timeout"),
-                    gateway.getBytes("max-body-bytes"))
-                .routes());
+    Route all = Directives.concat(
+        new HealthRoutes(new Readiness(system)).routes(),
+        new MetricsRoutes(Metrics.get(system)).routes(),
+        new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
+        new ConversationRoutes(services, authentication, askTimeout, gateway.getBytes("max-body-bytes")).routes());
     return Directives.handleExceptions(
-        HttpErrors.exceptions(),
-        () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
+        HttpErrors.exceptions(), () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
+  }
+
+  /** Cassandra history: the schema (when this node may create it), the store, the persister. */
+  private record History(MessageStore store, ConversationIndex index) {}
+
+  private static History startHistory(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    Config history = config.getConfig("parley.history");
+    CassandraSession cassandra = MessageStore.session(system);
+    if (history.getBoolean("create-schema")) {
+      await(Schema.migrate(cassandra, config, true));
+    }
+    String keyspace = history.getString("keyspace");
+    MessageStore store = new MessageStore(cassandra, keyspace, history.getLong("bucket-size"));
+    if (history.getBoolean("persister.enabled")) {
+      Persister.start(system, store);
+    }
+    return new History(store, new ConversationIndex(cassandra, keyspace, Clock.systemUTC()));
   }
 
   /** The send path's node-local actors and conversation sharding; returns the node's router. */
   private static ActorRef<NodeRouter.Command> startConversations(
-      ActorSystem<?> system, ConnectionRegistry registry) {
+      ActorSystem<?> system, ConnectionRegistry registry, ConversationIndex index) {
     Config config = system.settings().config();
-    ActorRef<Dedup.Command> dedup =
-        system.systemActorOf(
-            Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")),
-            "dedup",
-            Props.empty());
-    ActorRef<Publisher.Command> publisher =
-        system.systemActorOf(
-            Publisher.create(
-                KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
-            "publisher",
-            Props.empty());
+    ActorRef<Dedup.Command> dedup = system.systemActorOf(
+        Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")),
+        "dedup", Props.empty());
+    ActorRef<Publisher.Command> publisher = system.systemActorOf(
+        Publisher.create(KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
+        "publisher", Props.empty());
     ActorRef<NodeRouter.Command> router =
         system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
     ActorRef<Fanout.Command> fanout =
         system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
-    Conversation.init(system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout));
+    ActorRef<MembershipIndexer.Command> indexer =
+        system.systemActorOf(MembershipIndexer.create(index), "membership-indexer", Props.empty());
+    Conversation.init(system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer));
     return router;
   }
 

@@ -168,6 +168,7 @@ public final class Conversation
       ActorRef<Dedup.Command> dedup,
       ActorRef<Publisher.Command> publisher,
       ActorRef<Fanout.Command> fanout,
+      ActorRef<MembershipIndexer.Command> indexer,
       int seqBlockSize,
       int maxMembers,
       int maxTitleLength,
@@ -178,12 +179,14 @@ public final class Conversation
         Config config,
         ActorRef<Dedup.Command> dedup,
         ActorRef<Publisher.Command> publisher,
-        ActorRef<Fanout.Command> fanout) {
+        ActorRef<Fanout.Command> fanout,
+        ActorRef<MembershipIndexer.Command> indexer) {
       Config limits = config.getConfig("parley.conversation");
       return new Settings(
           dedup,
           publisher,
           fanout,
+          indexer,
           limits.getInt("seq-block-size"),
           limits.getInt("max-members"),
           limits.getInt("max-title-length"),
@@ -313,7 +316,10 @@ public final class Conversation
     Created created =
         new Created(
             conversationId, List.copyOf(members), create.title(), settings.clock().instant());
-    return Effect().persist(created).thenReply(create.replyTo(), this::info);
+    return Effect()
+        .persist(created)
+        .thenRun(done -> created.members().forEach(member -> index(member, created.title())))
+        .thenReply(create.replyTo(), this::info);
   }
 
   private ReplyEffect<Event, State> onAddMember(State state, AddMember add) {
@@ -332,6 +338,7 @@ public final class Conversation
     }
     return Effect()
         .persist(new MemberAdded(conversationId, add.userId(), add.requesterId()))
+        .thenRun(added -> index(add.userId(), added.title()))
         .thenReply(add.replyTo(), this::info);
   }
 
@@ -460,6 +467,10 @@ public final class Conversation
       return new Rejected(Failure.FORBIDDEN, "not a member of " + conversationId);
     }
     return null;
+  }
+
+  private void index(String userId, String title) {
+    settings.indexer().tell(new MembershipIndexer.Joined(userId, conversationId, title));
   }
 
   private Rejected tooManyMembers() {

@@ -1,6 +1,7 @@
 package io.parley.gateway;
 
 import io.parley.conversation.Conversation;
+import io.parley.history.HistoryService;
 import io.parley.pipeline.MessageRecord;
 
 /** Turns domain outcomes into frames; the one place where a failure gets its error code. */
@@ -15,6 +16,13 @@ final class ServerFrames {
         record.body(),
         record.sentAt(),
         record.idempotencyKey());
+  }
+
+  static ServerFrame.History history(String conversationId, HistoryService.Answer.Found found) {
+    return new ServerFrame.History(
+        conversationId,
+        found.messages().stream().map(ServerFrames::message).toList(),
+        found.hasMore());
   }
 
   static ServerFrame.Error error(ErrorCode code, String message, String ref) {

@@ -1,6 +1,7 @@
 package io.parley.gateway;
 
 import io.parley.conversation.Conversation;
+import io.parley.history.HistoryService;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.routing.NodeRouter;
 import java.time.Duration;
@@ -68,6 +69,9 @@ public final class Session {
   private record ConversationReplied(ClientFrame frame, Conversation.Reply reply, Throwable failure)
       implements Command {}
 
+  private record HistoryAnswered(
+      ClientFrame.Sync sync, HistoryService.Answer answer, Throwable failure) implements Command {}
+
   private enum Heartbeat implements Command {
     INSTANCE
   }
@@ -92,7 +96,8 @@ public final class Session {
       int maxInFlight,
       /* how long a client told to reconnect as a slow consumer may take to read its last frames */
       Duration slowClientGrace,
-      RateLimits.Settings rateLimits) {}
+      RateLimits.Settings rateLimits,
+      HistoryService history) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -205,6 +210,7 @@ public final class Session {
         .onMessage(Inbound.class, this::onInbound)
         .onMessage(ConversationReplied.class, this::onConversationReplied)
         .onMessage(Routed.class, this::onRouted)
+        .onMessage(HistoryAnswered.class, this::onHistoryAnswered)
         .onMessage(
             LeaveDeadline.class,
             deadline -> {
@@ -302,6 +308,11 @@ public final class Session {
           send.conversationId(),
           replyTo ->
               new Conversation.Send(userId, deviceId, send.idempotencyKey(), send.body(), replyTo));
+    } else if (frame instanceof ClientFrame.Sync sync) {
+      inFlight++;
+      context.pipeToSelf(
+          settings.history().after(userId, sync.conversationId(), sync.afterSeq(), sync.limit()),
+          (answer, failure) -> new HistoryAnswered(sync, answer, failure));
     } else if (frame instanceof ClientFrame.ConversationFrame about) {
       // Every other frame names a conversation: only members may open, sync, type or mark it.
       askConversation(
@@ -324,6 +335,20 @@ public final class Session {
         settings.askTimeout(),
         command,
         (reply, failure) -> new ConversationReplied(frame, reply, failure));
+  }
+
+  private Behavior<Command> onHistoryAnswered(HistoryAnswered answered) {
+    answerArrived();
+    ClientFrame.Sync sync = answered.sync();
+    if (answered.failure() != null) {
+      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "history is unavailable, try again", sync.type()));
+    } else if (answered.answer() instanceof HistoryService.Answer.Refused refused) {
+      push(ServerFrames.rejected(refused.rejected(), sync.type()));
+    } else if (answered.answer() instanceof HistoryService.Answer.Found found) {
+      push(ServerFrames.history(sync.conversationId(), found));
+    }
+    closeIfLeavingAndIdle();
+    return Behaviors.same();
   }
 
   /** One outstanding request less: read the socket again if it was paused. */
@@ -349,22 +374,11 @@ public final class Session {
       push(
           new ServerFrame.Ack(
               acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
-    } else {
-      onMemberFrame(replied.frame());
     }
+    // Other frames only needed the membership check: open, close, typing and receipts are
+    // accepted from members; presence, typing and receipt fan-out build on it.
     closeIfLeavingAndIdle();
     return Behaviors.same();
-  }
-
-  /** A frame whose sender is a member of its conversation. */
-  private void onMemberFrame(ClientFrame frame) {
-    if (frame instanceof ClientFrame.Sync) {
-      push(
-          ServerFrames.error(
-              ErrorCode.UNAVAILABLE, "history is not served by this version yet", "sync"));
-    }
-    // open, close, typing and receipts are accepted from members; presence, typing and receipt
-    // fan-out build on this check.
   }
 
   private void push(ServerFrame frame) {

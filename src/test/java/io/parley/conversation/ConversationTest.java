@@ -48,6 +48,7 @@ class ConversationTest {
   private TestProbe<Dedup.Command> dedup;
   private TestProbe<Publisher.Command> publisher;
   private TestProbe<Fanout.Command> delivery;
+  private TestProbe<MembershipIndexer.Command> indexer;
   private TestProbe<Reply> replies;
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State>
       conversation;
@@ -67,6 +68,7 @@ class ConversationTest {
     dedup = testKit.createTestProbe();
     publisher = testKit.createTestProbe();
     delivery = testKit.createTestProbe();
+    indexer = testKit.createTestProbe();
     replies = testKit.createTestProbe();
     conversation =
         EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c1", settings()));
@@ -77,6 +79,7 @@ class ConversationTest {
         dedup.getRef(),
         publisher.getRef(),
         delivery.getRef(),
+        indexer.getRef(),
         BLOCK,
         5,
         100,
@@ -100,6 +103,10 @@ class ConversationTest {
         List.of("alice", "bob", "carol"),
         assertInstanceOf(Info.class, replies.receiveMessage()).members());
     assertInstanceOf(Conversation.Created.class, result.event());
+    for (String member : List.of("alice", "bob", "carol")) {
+      assertEquals(new MembershipIndexer.Joined(member, "c1", "t"), indexer.receiveMessage(),
+          "every member is indexed for the conversation list");
+    }
   }
 
   @Test
@@ -117,6 +124,7 @@ class ConversationTest {
                     dedup.getRef(),
                     publisher.getRef(),
                     delivery.getRef(),
+                    indexer.getRef(),
                     BLOCK,
                     3,
                     5,

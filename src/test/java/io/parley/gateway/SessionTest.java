@@ -81,7 +81,9 @@ class SessionTest {
             Duration.ofSeconds(5),
             4,
             slowClientGrace,
-            new RateLimits.Settings(100, 100, 10, 10, 100));
+            new RateLimits.Settings(100, 100, 10, 10, 100),
+            null); // history: no sync in these tests
+
     Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>>
         socket =
             Source.<ServerFrame>queue(CAPACITY + 1)

@@ -1,0 +1,91 @@
+package io.parley.history;
+
+import com.typesafe.config.Config;
+import io.parley.app.NodeConfig;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.TimeUnit;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
+
+/**
+ * Applies the CQL migrations in {@code db/cassandra/} in order, once each: applied versions are
+ * recorded in {@code schema_version}. Every statement is idempotent ({@code IF NOT EXISTS}), so
+ * two nodes starting together are harmless.
+ *
+ * <p>Runs on node start when {@code parley.history.create-schema} is on (tests, local run; it
+ * also creates the keyspace there), and as a deploy step in production: {@code java -cp …
+ * io.parley.history.Schema} with the node's environment.
+ */
+public final class Schema {
+
+  /** The migrations, oldest first. Add a file and its name here; never edit an applied one. */
+  static final List<String> MIGRATIONS = List.of("V1__history");
+
+  private Schema() {}
+
+  public static CompletionStage<Done> migrate(CassandraSession session, Config config, boolean createKeyspace) {
+    String keyspace = config.getString("parley.history.keyspace");
+    CompletionStage<Done> chain = createKeyspace
+        ? session.executeDDL("CREATE KEYSPACE IF NOT EXISTS " + keyspace
+            + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': "
+            + config.getInt("parley.cassandra.replication-factor") + "}")
+        : CompletableFuture.completedFuture(Done.getInstance());
+    chain = chain.thenCompose(done -> session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace
+        + ".schema_version (version text PRIMARY KEY, applied_at timestamp)"));
+    for (String migration : MIGRATIONS) {
+      chain = chain.thenCompose(done -> apply(session, keyspace, migration));
+    }
+    return chain;
+  }
+
+  private static CompletionStage<Done> apply(CassandraSession session, String keyspace, String migration) {
+    CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
+    for (String statement : statements(migration, keyspace)) {
+      chain = chain.thenCompose(done -> session.executeDDL(statement));
+    }
+    return chain.thenCompose(done -> session.executeWrite(
+        "INSERT INTO " + keyspace + ".schema_version (version, applied_at) VALUES (?, toTimestamp(now()))",
+        migration));
+  }
+
+  static List<String> statements(String migration, String keyspace) {
+    String text = resource("db/cassandra/" + migration + ".cql").replace("${keyspace}", keyspace);
+    String withoutComments = Arrays.stream(text.split("\n"))
+        .filter(line -> !line.strip().startsWith("--"))
+        .reduce("", (all, line) -> all + line + "\n");
+    return Arrays.stream(withoutComments.split(";")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+  }
+
+  private static String resource(String path) {
+    try (InputStream in = Schema.class.getClassLoader().getResourceAsStream(path)) {
+      if (in == null) {
+        throw new IllegalStateException("missing migration " + path);
+      }
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Production deploy step: applies pending migrations with the node's configuration. */
+  public static void main(String[] args) throws Exception {
+    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "parley-schema",
+        NodeConfig.load(java.util.Map.of("pekko.actor.provider", "local")));
+    try {
+      migrate(MessageStore.session(system), system.settings().config(), false)
+          .toCompletableFuture().get(5, TimeUnit.MINUTES);
+      System.out.println("schema up to date: " + MIGRATIONS);
+    } finally {
+      system.terminate();
+    }
+  }
+}

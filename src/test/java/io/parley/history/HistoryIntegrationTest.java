@@ -1,0 +1,195 @@
+package io.parley.history;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parley.devstack.LocalStack;
+import io.parley.testing.Api;
+import io.parley.testing.StackExtension;
+import io.parley.testing.TestCluster;
+import io.parley.testing.WsClient;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.LongStream;
+import java.util.stream.StreamSupport;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * History end to end on two nodes: read-your-writes, offline catch-up, the conversation list,
+ * paging through Cassandra, and bad paging input. Conversations keep only 16 recent messages in
+ * memory here, so longer reads go through Cassandra.
+ */
+@ExtendWith({StackExtension.class, LogCapturingExtension.class})
+class HistoryIntegrationTest {
+
+  private static final Duration DEADLINE = Duration.ofSeconds(60);
+  private static TestCluster cluster;
+
+  @BeforeAll
+  static void start(LocalStack stack) {
+    cluster = TestCluster.start(stack, 2, Map.of("parley.conversation.recent-messages", 16));
+  }
+
+  @AfterAll
+  static void stop() {
+    cluster.close();
+  }
+
+  private static String user(String name) {
+    return name + "-" + UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  private static Map<String, Object> send(String conversation, String body) {
+    return Map.of("type", "send", "conversationId", conversation,
+        "idempotencyKey", UUID.randomUUID().toString(), "body", body);
+  }
+
+  private static Map<String, Object> sync(String conversation, long afterSeq, int limit) {
+    return Map.of("type", "sync", "conversationId", conversation, "afterSeq", afterSeq, "limit", limit);
+  }
+
+  private static List<Long> seqs(JsonNode messages) {
+    return StreamSupport.stream(messages.spliterator(), false).map(m -> m.path("seq").asLong()).toList();
+  }
+
+  @Test
+  void aSyncRightAfterAnAckSeesTheMessageFromTheOtherNode() {
+    String alice = user("alice");
+    String bob = user("bob");
+    String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
+    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
+        WsClient reader = WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "reader")) {
+      for (int i = 1; i <= 50; i++) {
+        sender.send(send(conversation, "ryw " + i));
+        long seq = sender.next("ack").path("seq").asLong();
+        reader.send(sync(conversation, seq - 1, 10));
+        JsonNode history = nextHistory(reader);
+        assertEquals(List.of(seq), seqs(history.path("messages")), "attempt " + i);
+        assertEquals("ryw " + i, history.path("messages").get(0).path("body").asText());
+      }
+    }
+  }
+
+  /** The reader also gets pushes of the same messages; the answer to its sync is what counts. */
+  private static JsonNode nextHistory(WsClient client) {
+    JsonNode frame = client.next();
+    while (frame.path("type").asText().equals("message")) {
+      frame = client.next();
+    }
+    assertEquals("history", frame.path("type").asText(), frame::toString);
+    return frame;
+  }
+
+  @Test
+  void anOfflineMemberCatchesUpAndTheListShowsLastSeq() {
+    String alice = user("alice");
+    String bob = user("bob");
+    String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
+    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+      for (int i = 1; i <= 30; i++) {
+        sender.send(send(conversation, "while bob was away " + i));
+        sender.next("ack");
+      }
+    }
+    await().atMost(DEADLINE).until(() -> lastSeqListed(bob, conversation) == 30);
+
+    try (WsClient bobPhone = WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "phone")) {
+      List<Long> received = new ArrayList<>();
+      boolean hasMore = true;
+      while (hasMore) {
+        bobPhone.send(sync(conversation, received.isEmpty() ? 0 : received.get(received.size() - 1), 7));
+        JsonNode history = bobPhone.next("history");
+        received.addAll(seqs(history.path("messages")));
+        hasMore = history.path("hasMore").asBoolean();
+      }
+      assertEquals(LongStream.rangeClosed(1, 30).boxed().toList(), received);
+    }
+  }
+
+  private static long lastSeqListed(String user, String conversation) {
+    Api.Response list = Api.get(cluster.httpPort(1), "/api/conversations", TestCluster.token(user));
+    assertEquals(200, list.status(), list.body()::toString);
+    for (JsonNode row : list.body().path("conversations")) {
+      if (row.path("conversationId").asText().equals(conversation)) {
+        assertEquals(0, row.path("readSeq").asLong());
+        assertTrue(row.path("members").toString().contains(user));
+        return row.path("lastSeq").asLong();
+      }
+    }
+    return -1;
+  }
+
+  @Test
+  void pagesForwardAndBackwardAreExactAcrossManyConversations() {
+    String alice = user("alice");
+    List<String> conversations = List.of(
+        Api.createConversation(cluster.httpPort(0), alice, "bob"),
+        Api.createConversation(cluster.httpPort(1), alice, "carol"),
+        Api.createConversation(cluster.httpPort(0), alice, "dave"));
+    int perConversation = 1000 / conversations.size() + 1;
+    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+      for (int i = 1; i <= perConversation; i++) {
+        for (String conversation : conversations) {
+          sender.send(send(conversation, "bulk " + i));
+        }
+      }
+      for (int i = 0; i < perConversation * conversations.size(); i++) {
+        sender.next("ack");
+      }
+    }
+    String token = TestCluster.token(alice);
+    for (String conversation : conversations) {
+      String path = "/api/conversations/" + conversation + "/messages";
+      List<Long> forward = new ArrayList<>();
+      boolean hasMore = true;
+      while (hasMore) {
+        long after = forward.isEmpty() ? 0 : forward.get(forward.size() - 1);
+        Api.Response page = Api.get(cluster.httpPort(1), path + "?afterSeq=" + after + "&limit=50", token);
+        assertEquals(200, page.status(), page.body()::toString);
+        forward.addAll(seqs(page.body().path("messages")));
+        hasMore = page.body().path("hasMore").asBoolean();
+      }
+      assertEquals(LongStream.rangeClosed(1, perConversation).boxed().toList(), forward, "forward, once each");
+
+      List<Long> backward = new ArrayList<>();
+      long before = perConversation + 1;
+      hasMore = true;
+      while (hasMore) {
+        Api.Response page = Api.get(cluster.httpPort(0), path + "?beforeSeq=" + before + "&limit=45", token);
+        List<Long> seqs = seqs(page.body().path("messages"));
+        backward.addAll(0, seqs);
+        before = seqs.get(0);
+        hasMore = page.body().path("hasMore").asBoolean();
+      }
+      assertEquals(forward, backward, "backward paging returns the same messages");
+    }
+  }
+
+  @Test
+  void badPagingInputGetsAClearError() {
+    String alice = user("alice");
+    String conversation = Api.createConversation(cluster.httpPort(0), alice, "bob");
+    String path = "/api/conversations/" + conversation + "/messages";
+    String token = TestCluster.token(alice);
+    for (String query : List.of("?afterSeq=-1", "?beforeSeq=0", "?limit=0", "?limit=501", "?limit=ten",
+        "?afterSeq=1&beforeSeq=5", "?afterSeq=99999999999999999999")) {
+      Api.Response response = Api.get(cluster.httpPort(0), path + query, token);
+      assertEquals(400, response.status(), query);
+      assertEquals("bad_request", response.body().path("error").path("code").asText());
+      assertFalse(response.body().path("error").path("message").asText().isEmpty());
+    }
+    Api.Response stranger = Api.get(cluster.httpPort(0), path, TestCluster.token("mallory"));
+    assertEquals(403, stranger.status());
+    assertEquals(200, Api.get(cluster.httpPort(0), path + "?limit=500", token).status());
+  }
+}
