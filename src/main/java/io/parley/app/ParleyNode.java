@@ -7,11 +7,6 @@ import io.parley.conversation.Conversation;
 import io.parley.conversation.ConversationDirectory;
 import io.parley.conversation.ConversationIndex;
 import io.parley.conversation.MembershipIndexer;
-import io.parley.history.HistoryService;
-import io.parley.history.MessageStore;
-import io.parley.history.Schema;
-import io.parley.pipeline.Persister;
-import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
 import io.parley.gateway.Drain;
@@ -20,12 +15,16 @@ import io.parley.gateway.HttpErrors;
 import io.parley.gateway.RateLimits;
 import io.parley.gateway.Session;
 import io.parley.gateway.WebSocketConnections;
+import io.parley.history.HistoryService;
+import io.parley.history.MessageStore;
+import io.parley.history.Schema;
 import io.parley.ops.HealthRoutes;
 import io.parley.ops.Metrics;
-import io.parley.ops.NodeState;
 import io.parley.ops.MetricsRoutes;
+import io.parley.ops.NodeState;
 import io.parley.ops.Readiness;
 import io.parley.pipeline.KafkaConnector;
+import io.parley.pipeline.Persister;
 import io.parley.pipeline.Publisher;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.Dedup;
@@ -49,6 +48,7 @@ import org.apache.pekko.http.javadsl.server.Directives;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.management.cluster.bootstrap.ClusterBootstrap;
 import org.apache.pekko.management.javadsl.PekkoManagement;
+import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 
 /**
  * One Parley node: the actor system, its cluster membership, its node-local actors (dedup,
@@ -107,38 +107,55 @@ public final class ParleyNode implements AutoCloseable {
     Config config = system.settings().config();
     Config gateway = config.getConfig("parley.gateway");
     Duration askTimeout = gateway.getDuration("ask-timeout");
-    ConnectionRegistry registry = new ConnectionRegistry(
-        RedisConnector.get(system), config.getDuration("parley.registry.ttl"), Clock.systemUTC());
+    ConnectionRegistry registry =
+        new ConnectionRegistry(
+            RedisConnector.get(system),
+            config.getDuration("parley.registry.ttl"),
+            Clock.systemUTC());
     History history = startHistory(system);
     ActorRef<NodeRouter.Command> router = startConversations(system, registry, history.index());
     Drain.register(system, router);
-    HistoryService historyService = new HistoryService(
-        system, history.store(), askTimeout, config.getDuration("parley.history.persist-wait"));
+    HistoryService historyService =
+        new HistoryService(
+            system, history.store(), askTimeout, config.getDuration("parley.history.persist-wait"));
 
-    Authentication authentication = new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
-    Session.Settings sessions = new Session.Settings(
-        nodeName(system),
-        registry,
-        router,
-        gateway.getDuration("heartbeat-interval"),
-        askTimeout,
-        gateway.getInt("max-in-flight"),
-        gateway.getDuration("slow-client-grace"),
-        RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
-        historyService);
-    WebSocketConnections connections = new WebSocketConnections(system, sessions,
-        new WebSocketConnections.Limits(gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
+    Authentication authentication =
+        new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
+    Session.Settings sessions =
+        new Session.Settings(
+            nodeName(system),
+            registry,
+            router,
+            gateway.getDuration("heartbeat-interval"),
+            askTimeout,
+            gateway.getInt("max-in-flight"),
+            gateway.getDuration("slow-client-grace"),
+            RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
+            historyService);
+    WebSocketConnections connections =
+        new WebSocketConnections(
+            system,
+            sessions,
+            new WebSocketConnections.Limits(
+                gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
     ClusterSharding sharding = ClusterSharding.get(system);
-    ConversationRoutes.Services services = new ConversationRoutes.Services(
-        sharding, historyService, new ConversationDirectory(sharding, history.index(), askTimeout));
+    ConversationRoutes.Services services =
+        new ConversationRoutes.Services(
+            sharding,
+            historyService,
+            new ConversationDirectory(sharding, history.index(), askTimeout));
 
-    Route all = Directives.concat(
-        new HealthRoutes(new Readiness(system)).routes(),
-        new MetricsRoutes(Metrics.get(system)).routes(),
-        new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
-        new ConversationRoutes(services, authentication, askTimeout, gateway.getBytes("max-body-bytes")).routes());
+    Route all =
+        Directives.concat(
+            new HealthRoutes(new Readiness(system)).routes(),
+            new MetricsRoutes(Metrics.get(system)).routes(),
+            new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
+            new ConversationRoutes(
+                    services, authentication, askTimeout, gateway.getBytes("max-body-bytes"))
+                .routes());
     return Directives.handleExceptions(
-        HttpErrors.exceptions(), () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
+        HttpErrors.exceptions(),
+        () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
   }
 
   /** Cassandra history: the schema (when this node may create it), the store, the persister. */
@@ -163,19 +180,25 @@ public final class ParleyNode implements AutoCloseable {
   private static ActorRef<NodeRouter.Command> startConversations(
       ActorSystem<?> system, ConnectionRegistry registry, ConversationIndex index) {
     Config config = system.settings().config();
-    ActorRef<Dedup.Command> dedup = system.systemActorOf(
-        Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")),
-        "dedup", Props.empty());
-    ActorRef<Publisher.Command> publisher = system.systemActorOf(
-        Publisher.create(KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
-        "publisher", Props.empty());
+    ActorRef<Dedup.Command> dedup =
+        system.systemActorOf(
+            Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")),
+            "dedup",
+            Props.empty());
+    ActorRef<Publisher.Command> publisher =
+        system.systemActorOf(
+            Publisher.create(
+                KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
+            "publisher",
+            Props.empty());
     ActorRef<NodeRouter.Command> router =
         system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
     ActorRef<Fanout.Command> fanout =
         system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
     ActorRef<MembershipIndexer.Command> indexer =
         system.systemActorOf(MembershipIndexer.create(index), "membership-indexer", Props.empty());
-    Conversation.init(system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer));
+    Conversation.init(
+        system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer));
     return router;
   }
 

@@ -73,8 +73,8 @@ public final class Conversation
       implements Command {}
 
   /**
-   * The recent acked messages with {@code afterSeq < seq < beforeSeq}, at most {@code limit},
-   * from the {@code keep} end; answered with {@link Recent} (members only).
+   * The recent acked messages with {@code afterSeq < seq < beforeSeq}, at most {@code limit}, from
+   * the {@code keep} end; answered with {@link Recent} (members only).
    */
   public record GetRecent(
       String requesterId,

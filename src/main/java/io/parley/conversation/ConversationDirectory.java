@@ -8,9 +8,9 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 
 /**
- * A user's conversations for {@code GET /api/conversations}: the ids come from the
- * {@link ConversationIndex}, members, title and {@code lastSeq} from each conversation itself
- * (the only authority on them), so a client that was offline knows what to {@code sync}.
+ * A user's conversations for {@code GET /api/conversations}: the ids come from the {@link
+ * ConversationIndex}, members, title and {@code lastSeq} from each conversation itself (the only
+ * authority on them), so a client that was offline knows what to {@code sync}.
  */
 public final class ConversationDirectory {
 
@@ -22,28 +22,42 @@ public final class ConversationDirectory {
   private final ConversationIndex index;
   private final Duration askTimeout;
 
-  public ConversationDirectory(ClusterSharding sharding, ConversationIndex index, Duration askTimeout) {
+  public ConversationDirectory(
+      ClusterSharding sharding, ConversationIndex index, Duration askTimeout) {
     this.sharding = sharding;
     this.index = index;
     this.askTimeout = askTimeout;
   }
 
   public CompletionStage<List<Summary>> conversationsOf(String userId) {
-    return index.list(userId).thenCompose(entries -> {
-      List<CompletableFuture<Summary>> summaries = entries.stream()
-          .map(entry -> summary(userId, entry.conversationId()).toCompletableFuture())
-          .toList();
-      return CompletableFuture.allOf(summaries.toArray(CompletableFuture[]::new))
-          .thenApply(all -> summaries.stream().map(CompletableFuture::join).filter(Objects::nonNull).toList());
-    });
+    return index
+        .list(userId)
+        .thenCompose(
+            entries -> {
+              List<CompletableFuture<Summary>> summaries =
+                  entries.stream()
+                      .map(entry -> summary(userId, entry.conversationId()).toCompletableFuture())
+                      .toList();
+              return CompletableFuture.allOf(summaries.toArray(CompletableFuture[]::new))
+                  .thenApply(
+                      all ->
+                          summaries.stream()
+                              .map(CompletableFuture::join)
+                              .filter(Objects::nonNull)
+                              .toList());
+            });
   }
 
   /** Null when the user is no longer a member. Read markers arrive with receipts: 0 until then. */
   private CompletionStage<Summary> summary(String userId, String conversationId) {
-    return sharding.entityRefFor(Conversation.ENTITY_KEY, conversationId)
+    return sharding
+        .entityRefFor(Conversation.ENTITY_KEY, conversationId)
         .<Conversation.Reply>ask(replyTo -> new Conversation.GetInfo(userId, replyTo), askTimeout)
-        .thenApply(reply -> reply instanceof Conversation.Info info
-            ? new Summary(info.conversationId(), info.members(), info.title(), info.lastSeq(), 0)
-            : null);
+        .thenApply(
+            reply ->
+                reply instanceof Conversation.Info info
+                    ? new Summary(
+                        info.conversationId(), info.members(), info.title(), info.lastSeq(), 0)
+                    : null);
   }
 }

@@ -8,11 +8,11 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 
 /**
- * Keeps the {@link ConversationIndex} in step with membership: one node-local instance writes a
- * row when a conversation gains a member, retrying with backoff while Cassandra is unreachable.
+ * Keeps the {@link ConversationIndex} in step with membership: one node-local instance writes a row
+ * when a conversation gains a member, retrying with backoff while Cassandra is unreachable.
  *
- * <p>Best effort beyond {@link #MAX_ATTEMPTS}: a row still missing then is logged; the member
- * still receives the conversation's messages, only the list lacks it until the next change.
+ * <p>Best effort beyond {@link #MAX_ATTEMPTS}: a row still missing then is logged; the member still
+ * receives the conversation's messages, only the list lacks it until the next change.
  */
 public final class MembershipIndexer {
 
@@ -33,7 +33,8 @@ public final class MembershipIndexer {
   private MembershipIndexer() {}
 
   public static Behavior<Command> create(ConversationIndex index) {
-    return Behaviors.setup(context -> Behaviors.withTimers(timers -> behavior(context, timers, index)));
+    return Behaviors.setup(
+        context -> Behaviors.withTimers(timers -> behavior(context, timers, index)));
   }
 
   private static Behavior<Command> behavior(
@@ -46,11 +47,13 @@ public final class MembershipIndexer {
         .build();
   }
 
-  private static Behavior<Command> write(ActorContext<Command> context, ConversationIndex index, Attempt attempt) {
+  private static Behavior<Command> write(
+      ActorContext<Command> context, ConversationIndex index, Attempt attempt) {
     Joined joined = attempt.joined();
     context.pipeToSelf(
         index.add(joined.userId(), joined.conversationId(), joined.title()),
-        (done, failure) -> failure == null ? new Written(joined) : new Failed(attempt, failure.toString()));
+        (done, failure) ->
+            failure == null ? new Written(joined) : new Failed(attempt, failure.toString()));
     return Behaviors.same();
   }
 
@@ -58,8 +61,13 @@ public final class MembershipIndexer {
       ActorContext<Command> context, TimerScheduler<Command> timers, Failed failed) {
     Attempt attempt = failed.attempt();
     if (attempt.attempt() >= MAX_ATTEMPTS) {
-      context.getLog().error("gave up indexing {} for {}: {}",
-          attempt.joined().conversationId(), attempt.joined().userId(), failed.reason());
+      context
+          .getLog()
+          .error(
+              "gave up indexing {} for {}: {}",
+              attempt.joined().conversationId(),
+              attempt.joined().userId(),
+              failed.reason());
       return Behaviors.same();
     }
     Duration backoff = FIRST_BACKOFF.multipliedBy(1L << (attempt.attempt() - 1));

@@ -53,80 +53,152 @@ public final class ConversationRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return pathPrefix("api", () -> pathPrefix("conversations", () ->
-        authentication.authenticated(userId -> withSizeLimit(maxBodyBytes, () -> concat(
-            pathEnd(() -> concat(
-                post(() -> body(CreateRequest.class, request -> create(userId, request))),
-                get(() -> list(userId)))),
-            path(PathMatchers.segment(), id -> get(() -> named(id, () -> info(userId, id)))),
-            path(PathMatchers.segment().slash("members"), id -> post(() -> named(id, () ->
-                body(AddMemberRequest.class, request -> addMember(userId, id, request))))),
-            path(PathMatchers.segment().slash("messages"), id -> get(() -> named(id, () ->
-                messages(userId, id)))))))));
+    return pathPrefix(
+        "api",
+        () ->
+            pathPrefix(
+                "conversations",
+                () ->
+                    authentication.authenticated(
+                        userId ->
+                            withSizeLimit(
+                                maxBodyBytes,
+                                () ->
+                                    concat(
+                                        pathEnd(
+                                            () ->
+                                                concat(
+                                                    post(
+                                                        () ->
+                                                            body(
+                                                                CreateRequest.class,
+                                                                request ->
+                                                                    create(userId, request))),
+                                                    get(() -> list(userId)))),
+                                        path(
+                                            PathMatchers.segment(),
+                                            id -> get(() -> named(id, () -> info(userId, id)))),
+                                        path(
+                                            PathMatchers.segment().slash("members"),
+                                            id ->
+                                                post(
+                                                    () ->
+                                                        named(
+                                                            id,
+                                                            () ->
+                                                                body(
+                                                                    AddMemberRequest.class,
+                                                                    request ->
+                                                                        addMember(
+                                                                            userId, id,
+                                                                            request))))),
+                                        path(
+                                            PathMatchers.segment().slash("messages"),
+                                            id ->
+                                                get(
+                                                    () ->
+                                                        named(
+                                                            id, () -> messages(userId, id)))))))));
   }
 
   private Route create(String userId, CreateRequest request) {
     List<String> members = request.members() == null ? List.of() : request.members();
     String conversationId = UUID.randomUUID().toString();
-    return answer(conversationId, StatusCodes.CREATED,
+    return answer(
+        conversationId,
+        StatusCodes.CREATED,
         replyTo -> new Conversation.Create(userId, members, request.title(), replyTo));
   }
 
   private Route info(String userId, String conversationId) {
-    return answer(conversationId, StatusCodes.OK, replyTo -> new Conversation.GetInfo(userId, replyTo));
+    return answer(
+        conversationId, StatusCodes.OK, replyTo -> new Conversation.GetInfo(userId, replyTo));
   }
 
   private Route addMember(String userId, String conversationId, AddMemberRequest request) {
-    return answer(conversationId, StatusCodes.OK,
+    return answer(
+        conversationId,
+        StatusCodes.OK,
         replyTo -> new Conversation.AddMember(userId, request.userId(), replyTo));
   }
 
   private Route list(String userId) {
-    return onComplete(services.directory().conversationsOf(userId), result -> result.isFailure()
-        ? HttpErrors.complete(ErrorCode.UNAVAILABLE, "the conversation list is unavailable, try again")
-        : complete(StatusCodes.OK, Json.entity(Map.of("conversations", result.get()))));
+    return onComplete(
+        services.directory().conversationsOf(userId),
+        result ->
+            result.isFailure()
+                ? HttpErrors.complete(
+                    ErrorCode.UNAVAILABLE, "the conversation list is unavailable, try again")
+                : complete(StatusCodes.OK, Json.entity(Map.of("conversations", result.get()))));
   }
 
   private Route messages(String userId, String conversationId) {
-    return parameterOptional("afterSeq", afterSeq -> parameterOptional("beforeSeq", beforeSeq ->
-        parameterOptional("limit", limit -> {
-          PageQuery.Parsed parsed = PageQuery.parse(afterSeq, beforeSeq, limit);
-          if (parsed instanceof PageQuery.Parsed.Invalid invalid) {
-            return HttpErrors.complete(ErrorCode.BAD_REQUEST, invalid.message());
-          }
-          PageQuery query = ((PageQuery.Parsed.Valid) parsed).query();
-          CompletionStage<HistoryService.Answer> page = query.backwards()
-              ? services.history().before(userId, conversationId, query.seq(), query.limit())
-              : services.history().after(userId, conversationId, query.seq(), query.limit());
-          return onComplete(page, result -> {
-            if (result.isFailure()) {
-              return HttpErrors.complete(ErrorCode.UNAVAILABLE, "history is unavailable, try again");
-            }
-            if (result.get() instanceof HistoryService.Answer.Refused refused) {
-              return rejected(refused.rejected());
-            }
-            HistoryService.Answer.Found found = (HistoryService.Answer.Found) result.get();
-            // The body is the `history` frame: {"messages":[…],"hasMore":…} plus its type and id.
-            return complete(StatusCodes.OK, HttpEntities.create(ContentTypes.APPLICATION_JSON,
-                codec.encode(ServerFrames.history(conversationId, found))));
-          });
-        })));
+    return parameterOptional(
+        "afterSeq",
+        afterSeq ->
+            parameterOptional(
+                "beforeSeq",
+                beforeSeq ->
+                    parameterOptional(
+                        "limit",
+                        limit -> {
+                          PageQuery.Parsed parsed = PageQuery.parse(afterSeq, beforeSeq, limit);
+                          if (parsed instanceof PageQuery.Parsed.Invalid invalid) {
+                            return HttpErrors.complete(ErrorCode.BAD_REQUEST, invalid.message());
+                          }
+                          PageQuery query = ((PageQuery.Parsed.Valid) parsed).query();
+                          CompletionStage<HistoryService.Answer> page =
+                              query.backwards()
+                                  ? services
+                                      .history()
+                                      .before(userId, conversationId, query.seq(), query.limit())
+                                  : services
+                                      .history()
+                                      .after(userId, conversationId, query.seq(), query.limit());
+                          return onComplete(
+                              page,
+                              result -> {
+                                if (result.isFailure()) {
+                                  return HttpErrors.complete(
+                                      ErrorCode.UNAVAILABLE, "history is unavailable, try again");
+                                }
+                                if (result.get() instanceof HistoryService.Answer.Refused refused) {
+                                  return rejected(refused.rejected());
+                                }
+                                HistoryService.Answer.Found found =
+                                    (HistoryService.Answer.Found) result.get();
+                                // The body is the `history` frame: {"messages":[…],"hasMore":…}
+                                // plus its type and id.
+                                return complete(
+                                    StatusCodes.OK,
+                                    HttpEntities.create(
+                                        ContentTypes.APPLICATION_JSON,
+                                        codec.encode(ServerFrames.history(conversationId, found))));
+                              });
+                        })));
   }
 
-  private Route answer(String conversationId, StatusCode success,
+  private Route answer(
+      String conversationId,
+      StatusCode success,
       Function<ActorRef<Conversation.Reply>, Conversation.Command> command) {
-    CompletionStage<Conversation.Reply> reply = services.sharding()
-        .entityRefFor(Conversation.ENTITY_KEY, conversationId)
-        .ask(command::apply, askTimeout);
-    return onComplete(reply, result -> {
-      if (result.isFailure()) {
-        return HttpErrors.complete(ErrorCode.UNAVAILABLE, "the conversation did not answer in time");
-      }
-      if (result.get() instanceof Conversation.Rejected rejected) {
-        return rejected(rejected);
-      }
-      return complete(success, Json.entity(view((Conversation.Info) result.get())));
-    });
+    CompletionStage<Conversation.Reply> reply =
+        services
+            .sharding()
+            .entityRefFor(Conversation.ENTITY_KEY, conversationId)
+            .ask(command::apply, askTimeout);
+    return onComplete(
+        reply,
+        result -> {
+          if (result.isFailure()) {
+            return HttpErrors.complete(
+                ErrorCode.UNAVAILABLE, "the conversation did not answer in time");
+          }
+          if (result.get() instanceof Conversation.Rejected rejected) {
+            return rejected(rejected);
+          }
+          return complete(success, Json.entity(view((Conversation.Info) result.get())));
+        });
   }
 
   private static Route rejected(Conversation.Rejected rejected) {
@@ -151,15 +223,17 @@ public final class ConversationRoutes extends AllDirectives {
   }
 
   private <T> Route body(Class<T> type, Function<T, Route> inner) {
-    return entity(Unmarshaller.entityToString(), text -> {
-      try {
-        T parsed = Json.mapper().readValue(text, type);
-        return parsed == null
-            ? HttpErrors.complete(ErrorCode.BAD_REQUEST, "a JSON object is required")
-            : inner.apply(parsed);
-      } catch (JsonProcessingException malformed) {
-        return HttpErrors.complete(ErrorCode.BAD_REQUEST, "malformed JSON body");
-      }
-    });
+    return entity(
+        Unmarshaller.entityToString(),
+        text -> {
+          try {
+            T parsed = Json.mapper().readValue(text, type);
+            return parsed == null
+                ? HttpErrors.complete(ErrorCode.BAD_REQUEST, "a JSON object is required")
+                : inner.apply(parsed);
+          } catch (JsonProcessingException malformed) {
+            return HttpErrors.complete(ErrorCode.BAD_REQUEST, "malformed JSON body");
+          }
+        });
   }
 }

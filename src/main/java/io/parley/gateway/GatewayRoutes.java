@@ -6,8 +6,8 @@ import org.apache.pekko.http.javadsl.server.AllDirectives;
 import org.apache.pekko.http.javadsl.server.Route;
 
 /**
- * {@code GET /ws}: refuse while draining, authenticate, validate the device id, upgrade;
- * everything after the upgrade is the session's.
+ * {@code GET /ws}: refuse while draining, authenticate, validate the device id, upgrade; everything
+ * after the upgrade is the session's.
  */
 public final class GatewayRoutes extends AllDirectives {
 
@@ -23,9 +23,19 @@ public final class GatewayRoutes extends AllDirectives {
   }
 
   public Route routes() {
-    return path("ws", () -> get(() -> nodeState.draining()
-        ? HttpErrors.complete(ErrorCode.UNAVAILABLE, "this node is shutting down; connect to another")
-        : authentication.authenticated(userId -> parameterOptional("device", device -> upgrade(userId, device.orElse("default"))))));
+    return path(
+        "ws",
+        () ->
+            get(
+                () ->
+                    nodeState.draining()
+                        ? HttpErrors.complete(
+                            ErrorCode.UNAVAILABLE, "this node is shutting down; connect to another")
+                        : authentication.authenticated(
+                            userId ->
+                                parameterOptional(
+                                    "device",
+                                    device -> upgrade(userId, device.orElse("default"))))));
   }
 
   private Route upgrade(String userId, String deviceId) {

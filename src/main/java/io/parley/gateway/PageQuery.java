@@ -3,9 +3,9 @@ package io.parley.gateway;
 import java.util.Optional;
 
 /**
- * The paging parameters of {@code GET /api/conversations/{id}/messages}: {@code afterSeq} or
- * {@code beforeSeq} (not both; neither means from the start) and {@code limit} (1 to 500,
- * default 100). Anything else is a clear 400.
+ * The paging parameters of {@code GET /api/conversations/{id}/messages}: {@code afterSeq} or {@code
+ * beforeSeq} (not both; neither means from the start) and {@code limit} (1 to 500, default 100).
+ * Anything else is a clear 400.
  */
 record PageQuery(boolean backwards, long seq, int limit) {
 
@@ -19,7 +19,8 @@ record PageQuery(boolean backwards, long seq, int limit) {
     record Invalid(String message) implements Parsed {}
   }
 
-  static Parsed parse(Optional<String> afterSeq, Optional<String> beforeSeq, Optional<String> limit) {
+  static Parsed parse(
+      Optional<String> afterSeq, Optional<String> beforeSeq, Optional<String> limit) {
     if (afterSeq.isPresent() && beforeSeq.isPresent()) {
       return new Parsed.Invalid("give afterSeq or beforeSeq, not both");
     }

@@ -6,9 +6,9 @@ import io.github.bucket4j.Bucket;
 import java.time.Duration;
 
 /**
- * One connection's limits on {@code send} and {@code typing} frames: token buckets (a steady
- * rate plus a burst). A frame over the limit is refused with {@code rate_limited}; a client that
- * keeps sending far over it (many refusals in a row) is abusive and gets closed.
+ * One connection's limits on {@code send} and {@code typing} frames: token buckets (a steady rate
+ * plus a burst). A frame over the limit is refused with {@code rate_limited}; a client that keeps
+ * sending far over it (many refusals in a row) is abusive and gets closed.
  */
 public final class RateLimits {
 
@@ -20,7 +20,11 @@ public final class RateLimits {
 
   /** The configured rates ({@code parley.gateway.rate-limit}). */
   public record Settings(
-      long sendsPerSecond, long sendBurst, long typingPerSecond, long typingBurst, int closeAfterRefusals) {
+      long sendsPerSecond,
+      long sendBurst,
+      long typingPerSecond,
+      long typingBurst,
+      int closeAfterRefusals) {
 
     public static Settings fromConfig(Config config) {
       return new Settings(
@@ -45,12 +49,19 @@ public final class RateLimits {
 
   private static Bucket bucket(long perSecond, long burst) {
     return Bucket.builder()
-        .addLimit(Bandwidth.builder().capacity(burst).refillGreedy(perSecond, Duration.ofSeconds(1)).build())
+        .addLimit(
+            Bandwidth.builder()
+                .capacity(burst)
+                .refillGreedy(perSecond, Duration.ofSeconds(1))
+                .build())
         .build();
   }
 
   Verdict check(ClientFrame frame) {
-    Bucket bucket = frame instanceof ClientFrame.Send ? sends : frame instanceof ClientFrame.Typing ? typing : null;
+    Bucket bucket =
+        frame instanceof ClientFrame.Send
+            ? sends
+            : frame instanceof ClientFrame.Typing ? typing : null;
     if (bucket == null || bucket.tryConsume(1)) {
       refusedInARow = 0;
       return Verdict.ALLOWED;

@@ -109,8 +109,10 @@ public final class Session {
   private Outbound outbound;
   private int inFlight;
   private boolean slowClient;
+
   /** Set when the node drains: the session closes once its outstanding requests are answered. */
   private String leaveReason;
+
   private final RateLimits rateLimits;
 
   private Session(
@@ -264,7 +266,8 @@ public final class Session {
   private Behavior<Command> onInbound(Inbound inbound) {
     Received received = inbound.received();
     if (leaveReason != null) {
-      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "this node is shutting down; reconnect", null));
+      push(
+          ServerFrames.error(ErrorCode.UNAVAILABLE, "this node is shutting down; reconnect", null));
       inbound.ackTo().tell(StreamAck.INSTANCE);
       return Behaviors.same();
     }
@@ -296,8 +299,11 @@ public final class Session {
   private void onFrame(ClientFrame frame) {
     RateLimits.Verdict verdict = rateLimits.check(frame);
     if (verdict == RateLimits.Verdict.ABUSIVE) {
-      outbound.finishWith(ServerFrames.error(ErrorCode.RATE_LIMITED,
-          "far over the rate limit; closing", ServerFrames.refOf(frame)));
+      outbound.finishWith(
+          ServerFrames.error(
+              ErrorCode.RATE_LIMITED,
+              "far over the rate limit; closing",
+              ServerFrames.refOf(frame)));
     } else if (verdict == RateLimits.Verdict.LIMITED) {
       push(ServerFrames.error(ErrorCode.RATE_LIMITED, "slow down", ServerFrames.refOf(frame)));
     } else if (frame instanceof ClientFrame.Ping) {
@@ -341,7 +347,9 @@ public final class Session {
     answerArrived();
     ClientFrame.Sync sync = answered.sync();
     if (answered.failure() != null) {
-      push(ServerFrames.error(ErrorCode.UNAVAILABLE, "history is unavailable, try again", sync.type()));
+      push(
+          ServerFrames.error(
+              ErrorCode.UNAVAILABLE, "history is unavailable, try again", sync.type()));
     } else if (answered.answer() instanceof HistoryService.Answer.Refused refused) {
       push(ServerFrames.rejected(refused.rejected(), sync.type()));
     } else if (answered.answer() instanceof HistoryService.Answer.Found found) {

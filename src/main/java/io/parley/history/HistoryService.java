@@ -15,12 +15,12 @@ import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
 import org.apache.pekko.pattern.Patterns;
 
 /**
- * Pages of a conversation's history for {@code sync} and {@code GET …/messages}: the
- * conversation's in-memory recent messages merged with Cassandra (ADR 0006).
+ * Pages of a conversation's history for {@code sync} and {@code GET …/messages}: the conversation's
+ * in-memory recent messages merged with Cassandra (ADR 0006).
  *
- * <p>Guarantees: only members read (the conversation checks); a page has no hole (it never skips
- * a message that exists above its first seq); a {@code sync} from a seq the conversation still
- * holds in memory sees every acked message, also those the persister has not written yet
+ * <p>Guarantees: only members read (the conversation checks); a page has no hole (it never skips a
+ * message that exists above its first seq); a {@code sync} from a seq the conversation still holds
+ * in memory sees every acked message, also those the persister has not written yet
  * (read-your-writes), and needs no Cassandra read at all.
  */
 public final class HistoryService {
@@ -39,7 +39,8 @@ public final class HistoryService {
   private final Duration askTimeout;
   private final Duration persistWait;
 
-  public HistoryService(ActorSystem<?> system, MessageStore store, Duration askTimeout, Duration persistWait) {
+  public HistoryService(
+      ActorSystem<?> system, MessageStore store, Duration askTimeout, Duration persistWait) {
     this.system = system;
     this.store = store;
     this.askTimeout = askTimeout;
@@ -47,65 +48,99 @@ public final class HistoryService {
   }
 
   /** Up to {@code limit} messages with seq above {@code afterSeq}, ascending. */
-  public CompletionStage<Answer> after(String requesterId, String conversationId, long afterSeq, int limit) {
-    return recent(requesterId, conversationId, afterSeq, Long.MAX_VALUE, limit + 1, Conversation.Keep.OLDEST)
-        .thenCompose(reply -> {
-          if (reply instanceof Conversation.Rejected rejected) {
-            return done(new Answer.Refused(rejected));
-          }
-          Conversation.Recent recent = (Conversation.Recent) reply;
-          if (afterSeq >= recent.floor()) {
-            return done(page(recent.messages(), limit, false));
-          }
-          return withStore(conversationId, recent, () -> store.after(conversationId, afterSeq, limit), limit,
-              Conversation.Keep.OLDEST);
-        });
+  public CompletionStage<Answer> after(
+      String requesterId, String conversationId, long afterSeq, int limit) {
+    return recent(
+            requesterId,
+            conversationId,
+            afterSeq,
+            Long.MAX_VALUE,
+            limit + 1,
+            Conversation.Keep.OLDEST)
+        .thenCompose(
+            reply -> {
+              if (reply instanceof Conversation.Rejected rejected) {
+                return done(new Answer.Refused(rejected));
+              }
+              Conversation.Recent recent = (Conversation.Recent) reply;
+              if (afterSeq >= recent.floor()) {
+                return done(page(recent.messages(), limit, false));
+              }
+              return withStore(
+                  conversationId,
+                  recent,
+                  () -> store.after(conversationId, afterSeq, limit),
+                  limit,
+                  Conversation.Keep.OLDEST);
+            });
   }
 
   /** Up to {@code limit} messages just below {@code beforeSeq}, ascending. */
-  public CompletionStage<Answer> before(String requesterId, String conversationId, long beforeSeq, int limit) {
+  public CompletionStage<Answer> before(
+      String requesterId, String conversationId, long beforeSeq, int limit) {
     return recent(requesterId, conversationId, 0, beforeSeq, limit, Conversation.Keep.NEWEST)
-        .thenCompose(reply -> {
-          if (reply instanceof Conversation.Rejected rejected) {
-            return done(new Answer.Refused(rejected));
-          }
-          Conversation.Recent recent = (Conversation.Recent) reply;
-          boolean memoryIsEnough = recent.messages().size() == limit;
-          if (memoryIsEnough) {
-            return done(new Answer.Found(recent.messages(), recent.messages().get(0).seq() > 1));
-          }
-          return withStore(conversationId, recent, () -> store.before(conversationId, beforeSeq, limit), limit,
-              Conversation.Keep.NEWEST);
-        });
+        .thenCompose(
+            reply -> {
+              if (reply instanceof Conversation.Rejected rejected) {
+                return done(new Answer.Refused(rejected));
+              }
+              Conversation.Recent recent = (Conversation.Recent) reply;
+              boolean memoryIsEnough = recent.messages().size() == limit;
+              if (memoryIsEnough) {
+                return done(
+                    new Answer.Found(recent.messages(), recent.messages().get(0).seq() > 1));
+              }
+              return withStore(
+                  conversationId,
+                  recent,
+                  () -> store.before(conversationId, beforeSeq, limit),
+                  limit,
+                  Conversation.Keep.NEWEST);
+            });
   }
 
   /**
    * Cassandra's page, merged with the in-memory messages of the same range. Merging is safe only
-   * once Cassandra holds everything up to the conversation's memory floor, else the page could
-   * skip messages the persister has not written yet: wait for that, bounded.
+   * once Cassandra holds everything up to the conversation's memory floor, else the page could skip
+   * messages the persister has not written yet: wait for that, bounded.
    */
-  private CompletionStage<Answer> withStore(String conversationId, Conversation.Recent recent,
-      Supplier<CompletionStage<MessageStore.Page>> read, int limit, Conversation.Keep keep) {
+  private CompletionStage<Answer> withStore(
+      String conversationId,
+      Conversation.Recent recent,
+      Supplier<CompletionStage<MessageStore.Page>> read,
+      int limit,
+      Conversation.Keep keep) {
     if (recent.messages().isEmpty()) {
       return read.get().thenApply(stored -> new Answer.Found(stored.messages(), stored.hasMore()));
     }
-    return persistedUpTo(conversationId, recent.floor()).thenCompose(lastSeq -> {
-      if (lastSeq >= recent.floor()) {
-        return read.get().thenApply(stored -> merge(stored, recent, limit, keep));
-      }
-      // Forward, Cassandra's part is still the start of the answer: the client asks again.
-      // Backward, it could skip what lies between Cassandra and memory: retryable refusal.
-      return keep == Conversation.Keep.OLDEST
-          ? read.get().thenApply(stored -> new Answer.Found(stored.messages(), true))
-          : CompletableFuture.failedFuture(new IllegalStateException("history is catching up"));
-    });
+    return persistedUpTo(conversationId, recent.floor())
+        .thenCompose(
+            lastSeq -> {
+              if (lastSeq >= recent.floor()) {
+                return read.get().thenApply(stored -> merge(stored, recent, limit, keep));
+              }
+              // Forward, Cassandra's part is still the start of the answer: the client asks again.
+              // Backward, it could skip what lies between Cassandra and memory: retryable refusal.
+              return keep == Conversation.Keep.OLDEST
+                  ? read.get().thenApply(stored -> new Answer.Found(stored.messages(), true))
+                  : CompletableFuture.failedFuture(
+                      new IllegalStateException("history is catching up"));
+            });
   }
 
   private CompletionStage<Conversation.Reply> recent(
-      String requesterId, String conversationId, long afterSeq, long beforeSeq, int limit, Conversation.Keep keep) {
+      String requesterId,
+      String conversationId,
+      long afterSeq,
+      long beforeSeq,
+      int limit,
+      Conversation.Keep keep) {
     return ClusterSharding.get(system)
         .entityRefFor(Conversation.ENTITY_KEY, conversationId)
-        .ask(replyTo -> new Conversation.GetRecent(requesterId, afterSeq, beforeSeq, limit, keep, replyTo), askTimeout);
+        .ask(
+            replyTo ->
+                new Conversation.GetRecent(requesterId, afterSeq, beforeSeq, limit, keep, replyTo),
+            askTimeout);
   }
 
   /** The conversation's last persisted seq once it reaches {@code floor}, or at the deadline. */
@@ -115,17 +150,24 @@ public final class HistoryService {
   }
 
   private CompletionStage<Long> pollLastSeq(String conversationId, long floor, Instant deadline) {
-    return store.lastSeq(conversationId).thenCompose(lastSeq -> {
-      if (lastSeq >= floor || Instant.now().isAfter(deadline)) {
-        return done(lastSeq);
-      }
-      return Patterns.after(POLL, system.classicSystem().scheduler(), system.executionContext(),
-          () -> pollLastSeq(conversationId, floor, deadline));
-    });
+    return store
+        .lastSeq(conversationId)
+        .thenCompose(
+            lastSeq -> {
+              if (lastSeq >= floor || Instant.now().isAfter(deadline)) {
+                return done(lastSeq);
+              }
+              return Patterns.after(
+                  POLL,
+                  system.classicSystem().scheduler(),
+                  system.executionContext(),
+                  () -> pollLastSeq(conversationId, floor, deadline));
+            });
   }
 
   /** Cassandra's page and the in-memory messages, by seq; {@code keep} says which end to keep. */
-  private static Answer merge(MessageStore.Page stored, Conversation.Recent recent, int limit, Conversation.Keep keep) {
+  private static Answer merge(
+      MessageStore.Page stored, Conversation.Recent recent, int limit, Conversation.Keep keep) {
     TreeMap<Long, MessageRecord> bySeq = new TreeMap<>();
     stored.messages().forEach(record -> bySeq.put(record.seq(), record));
     recent.messages().forEach(record -> bySeq.put(record.seq(), record));

@@ -17,8 +17,8 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSessionRegi
  * bucket-size}, ADR 0005): a partition holds at most bucket-size messages, and a page reads one
  * partition, or its neighbour when it crosses a bucket boundary, nothing wider.
  *
- * <p>Writes are idempotent (the primary key is the message's identity), so redelivery from Kafka
- * is harmless. Callers validate their input: {@code limit} 1 to 500, seqs not negative.
+ * <p>Writes are idempotent (the primary key is the message's identity), so redelivery from Kafka is
+ * harmless. Callers validate their input: {@code limit} 1 to 500, seqs not negative.
  */
 public final class MessageStore {
 
@@ -40,19 +40,43 @@ public final class MessageStore {
     this.session = session;
     this.bucketSize = bucketSize;
     String messages = keyspace + ".messages";
-    insert = session.prepare("INSERT INTO " + messages + " (" + COLUMNS + ", bucket) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-    head = session.prepare("UPDATE " + keyspace + ".conversation_heads USING TIMESTAMP ? SET last_seq = ? WHERE conversation_id = ?");
-    after = session.prepare("SELECT " + COLUMNS + " FROM " + messages
-        + " WHERE conversation_id = ? AND bucket = ? AND seq > ? ORDER BY seq ASC LIMIT ?");
-    before = session.prepare("SELECT " + COLUMNS + " FROM " + messages
-        + " WHERE conversation_id = ? AND bucket = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
-    lastSeq = session.prepare("SELECT last_seq FROM " + keyspace + ".conversation_heads WHERE conversation_id = ?");
+    insert =
+        session.prepare(
+            "INSERT INTO "
+                + messages
+                + " ("
+                + COLUMNS
+                + ", bucket) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+    head =
+        session.prepare(
+            "UPDATE "
+                + keyspace
+                + ".conversation_heads USING TIMESTAMP ? SET last_seq = ? WHERE conversation_id ="
+                + " ?");
+    after =
+        session.prepare(
+            "SELECT "
+                + COLUMNS
+                + " FROM "
+                + messages
+                + " WHERE conversation_id = ? AND bucket = ? AND seq > ? ORDER BY seq ASC LIMIT ?");
+    before =
+        session.prepare(
+            "SELECT "
+                + COLUMNS
+                + " FROM "
+                + messages
+                + " WHERE conversation_id = ? AND bucket = ? AND seq < ? ORDER BY seq DESC LIMIT"
+                + " ?");
+    lastSeq =
+        session.prepare(
+            "SELECT last_seq FROM " + keyspace + ".conversation_heads WHERE conversation_id = ?");
   }
 
   /**
-   * History's driver session (Pekko Connectors Cassandra's default settings, so the same
-   * {@code datastax-java-driver} contact points). Not the journal's: the registry keeps the
-   * first caller's initialisation, and the journal's creates its keyspaces.
+   * History's driver session (Pekko Connectors Cassandra's default settings, so the same {@code
+   * datastax-java-driver} contact points). Not the journal's: the registry keeps the first caller's
+   * initialisation, and the journal's creates its keyspaces.
    */
   public static CassandraSession session(ActorSystem<?> system) {
     return CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
@@ -62,64 +86,108 @@ public final class MessageStore {
     return seq / bucketSize;
   }
 
-  /** Writes the message and raises the conversation's head; the highest seq wins on its timestamp. */
+  /**
+   * Writes the message and raises the conversation's head; the highest seq wins on its timestamp.
+   */
   public CompletionStage<Done> write(MessageRecord record) {
-    CompletionStage<Done> row = insert.thenCompose(statement -> session.executeWrite(statement.bind(
-        record.conversationId(), record.seq(), record.senderId(), record.senderDevice(),
-        record.idempotencyKey(), record.body(), record.sentAt(), bucketOf(record.seq()))));
-    CompletionStage<Done> raised = head.thenCompose(statement -> session.executeWrite(
-        statement.bind(record.seq(), record.seq(), record.conversationId())));
+    CompletionStage<Done> row =
+        insert.thenCompose(
+            statement ->
+                session.executeWrite(
+                    statement.bind(
+                        record.conversationId(),
+                        record.seq(),
+                        record.senderId(),
+                        record.senderDevice(),
+                        record.idempotencyKey(),
+                        record.body(),
+                        record.sentAt(),
+                        bucketOf(record.seq()))));
+    CompletionStage<Done> raised =
+        head.thenCompose(
+            statement ->
+                session.executeWrite(
+                    statement.bind(record.seq(), record.seq(), record.conversationId())));
     return row.thenCombine(raised, (a, b) -> Done.getInstance());
   }
 
   /** The highest persisted seq of the conversation, 0 when none. */
   public CompletionStage<Long> lastSeq(String conversationId) {
-    return lastSeq.thenCompose(statement -> session.selectOne(statement.bind(conversationId)))
+    return lastSeq
+        .thenCompose(statement -> session.selectOne(statement.bind(conversationId)))
         .thenApply(row -> row.map(r -> r.getLong("last_seq")).orElse(0L));
   }
 
   /** The {@code limit} messages with seq above {@code afterSeq}, ascending. */
   public CompletionStage<Page> after(String conversationId, long afterSeq, int limit) {
-    return lastSeq(conversationId).thenCompose(last -> collectAfter(
-        conversationId, afterSeq, bucketOf(afterSeq + 1), bucketOf(last), limit, new ArrayList<>()));
+    return lastSeq(conversationId)
+        .thenCompose(
+            last ->
+                collectAfter(
+                    conversationId,
+                    afterSeq,
+                    bucketOf(afterSeq + 1),
+                    bucketOf(last),
+                    limit,
+                    new ArrayList<>()));
   }
 
-  private CompletionStage<Page> collectAfter(String conversationId, long afterSeq, long bucket,
-      long lastBucket, int limit, List<MessageRecord> found) {
+  private CompletionStage<Page> collectAfter(
+      String conversationId,
+      long afterSeq,
+      long bucket,
+      long lastBucket,
+      int limit,
+      List<MessageRecord> found) {
     if (bucket > lastBucket) {
       return CompletableFuture.completedFuture(new Page(found, false));
     }
     // One more than asked: whether it exists is hasMore.
     int wanted = limit + 1 - found.size();
-    return after.thenCompose(statement -> session.selectAll(statement.bind(conversationId, bucket, afterSeq, wanted)))
-        .thenCompose(rows -> {
-          rows.forEach(row -> found.add(record(row)));
-          if (found.size() > limit) {
-            return CompletableFuture.completedFuture(new Page(List.copyOf(found.subList(0, limit)), true));
-          }
-          return collectAfter(conversationId, afterSeq, bucket + 1, lastBucket, limit, found);
-        });
+    return after
+        .thenCompose(
+            statement ->
+                session.selectAll(statement.bind(conversationId, bucket, afterSeq, wanted)))
+        .thenCompose(
+            rows -> {
+              rows.forEach(row -> found.add(record(row)));
+              if (found.size() > limit) {
+                return CompletableFuture.completedFuture(
+                    new Page(List.copyOf(found.subList(0, limit)), true));
+              }
+              return collectAfter(conversationId, afterSeq, bucket + 1, lastBucket, limit, found);
+            });
   }
 
   /** The {@code limit} messages closest below {@code beforeSeq}, ascending. */
   public CompletionStage<Page> before(String conversationId, long beforeSeq, int limit) {
-    return collectBefore(conversationId, beforeSeq, bucketOf(beforeSeq - 1), limit, new ArrayList<>());
+    return collectBefore(
+        conversationId, beforeSeq, bucketOf(beforeSeq - 1), limit, new ArrayList<>());
   }
 
-  private CompletionStage<Page> collectBefore(String conversationId, long beforeSeq, long bucket,
-      int limit, List<MessageRecord> newestFirst) {
+  private CompletionStage<Page> collectBefore(
+      String conversationId,
+      long beforeSeq,
+      long bucket,
+      int limit,
+      List<MessageRecord> newestFirst) {
     if (bucket < 0) {
       return CompletableFuture.completedFuture(ascending(newestFirst, false));
     }
     int wanted = limit + 1 - newestFirst.size();
-    return before.thenCompose(statement -> session.selectAll(statement.bind(conversationId, bucket, beforeSeq, wanted)))
-        .thenCompose(rows -> {
-          rows.forEach(row -> newestFirst.add(record(row)));
-          if (newestFirst.size() > limit) {
-            return CompletableFuture.completedFuture(ascending(newestFirst.subList(0, limit), true));
-          }
-          return collectBefore(conversationId, beforeSeq, bucket - 1, limit, newestFirst);
-        });
+    return before
+        .thenCompose(
+            statement ->
+                session.selectAll(statement.bind(conversationId, bucket, beforeSeq, wanted)))
+        .thenCompose(
+            rows -> {
+              rows.forEach(row -> newestFirst.add(record(row)));
+              if (newestFirst.size() > limit) {
+                return CompletableFuture.completedFuture(
+                    ascending(newestFirst.subList(0, limit), true));
+              }
+              return collectBefore(conversationId, beforeSeq, bucket - 1, limit, newestFirst);
+            });
   }
 
   private static Page ascending(List<MessageRecord> newestFirst, boolean hasMore) {
@@ -129,9 +197,13 @@ public final class MessageStore {
   }
 
   private static MessageRecord record(Row row) {
-    return new MessageRecord(row.getString("conversation_id"), row.getLong("seq"),
-        row.getString("sender_id"), row.getString("sender_device"), row.getString("idempotency_key"),
-        row.getString("body"), row.getInstant("sent_at"));
+    return new MessageRecord(
+        row.getString("conversation_id"),
+        row.getLong("seq"),
+        row.getString("sender_id"),
+        row.getString("sender_device"),
+        row.getString("idempotency_key"),
+        row.getString("body"),
+        row.getInstant("sent_at"));
   }
-
 }

@@ -18,11 +18,11 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 
 /**
  * Applies the CQL migrations in {@code db/cassandra/} in order, once each: applied versions are
- * recorded in {@code schema_version}. Every statement is idempotent ({@code IF NOT EXISTS}), so
- * two nodes starting together are harmless.
+ * recorded in {@code schema_version}. Every statement is idempotent ({@code IF NOT EXISTS}), so two
+ * nodes starting together are harmless.
  *
- * <p>Runs on node start when {@code parley.history.create-schema} is on (tests, local run; it
- * also creates the keyspace there), and as a deploy step in production: {@code java -cp …
+ * <p>Runs on node start when {@code parley.history.create-schema} is on (tests, local run; it also
+ * creates the keyspace there), and as a deploy step in production: {@code java -cp …
  * io.parley.history.Schema} with the node's environment.
  */
 public final class Schema {
@@ -32,37 +32,56 @@ public final class Schema {
 
   private Schema() {}
 
-  public static CompletionStage<Done> migrate(CassandraSession session, Config config, boolean createKeyspace) {
+  public static CompletionStage<Done> migrate(
+      CassandraSession session, Config config, boolean createKeyspace) {
     String keyspace = config.getString("parley.history.keyspace");
-    CompletionStage<Done> chain = createKeyspace
-        ? session.executeDDL("CREATE KEYSPACE IF NOT EXISTS " + keyspace
-            + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': "
-            + config.getInt("parley.cassandra.replication-factor") + "}")
-        : CompletableFuture.completedFuture(Done.getInstance());
-    chain = chain.thenCompose(done -> session.executeDDL("CREATE TABLE IF NOT EXISTS " + keyspace
-        + ".schema_version (version text PRIMARY KEY, applied_at timestamp)"));
+    CompletionStage<Done> chain =
+        createKeyspace
+            ? session.executeDDL(
+                "CREATE KEYSPACE IF NOT EXISTS "
+                    + keyspace
+                    + " WITH replication = {'class': 'SimpleStrategy', 'replication_factor': "
+                    + config.getInt("parley.cassandra.replication-factor")
+                    + "}")
+            : CompletableFuture.completedFuture(Done.getInstance());
+    chain =
+        chain.thenCompose(
+            done ->
+                session.executeDDL(
+                    "CREATE TABLE IF NOT EXISTS "
+                        + keyspace
+                        + ".schema_version (version text PRIMARY KEY, applied_at timestamp)"));
     for (String migration : MIGRATIONS) {
       chain = chain.thenCompose(done -> apply(session, keyspace, migration));
     }
     return chain;
   }
 
-  private static CompletionStage<Done> apply(CassandraSession session, String keyspace, String migration) {
+  private static CompletionStage<Done> apply(
+      CassandraSession session, String keyspace, String migration) {
     CompletionStage<Done> chain = CompletableFuture.completedFuture(Done.getInstance());
     for (String statement : statements(migration, keyspace)) {
       chain = chain.thenCompose(done -> session.executeDDL(statement));
     }
-    return chain.thenCompose(done -> session.executeWrite(
-        "INSERT INTO " + keyspace + ".schema_version (version, applied_at) VALUES (?, toTimestamp(now()))",
-        migration));
+    return chain.thenCompose(
+        done ->
+            session.executeWrite(
+                "INSERT INTO "
+                    + keyspace
+                    + ".schema_version (version, applied_at) VALUES (?, toTimestamp(now()))",
+                migration));
   }
 
   static List<String> statements(String migration, String keyspace) {
     String text = resource("db/cassandra/" + migration + ".cql").replace("${keyspace}", keyspace);
-    String withoutComments = Arrays.stream(text.split("\n"))
-        .filter(line -> !line.strip().startsWith("--"))
-        .reduce("", (all, line) -> all + line + "\n");
-    return Arrays.stream(withoutComments.split(";")).map(String::strip).filter(s -> !s.isEmpty()).toList();
+    String withoutComments =
+        Arrays.stream(text.split("\n"))
+            .filter(line -> !line.strip().startsWith("--"))
+            .reduce("", (all, line) -> all + line + "\n");
+    return Arrays.stream(withoutComments.split(";"))
+        .map(String::strip)
+        .filter(s -> !s.isEmpty())
+        .toList();
   }
 
   private static String resource(String path) {
@@ -78,11 +97,15 @@ public final class Schema {
 
   /** Production deploy step: applies pending migrations with the node's configuration. */
   public static void main(String[] args) throws Exception {
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "parley-schema",
-        NodeConfig.load(java.util.Map.of("pekko.actor.provider", "local")));
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "parley-schema",
+            NodeConfig.load(java.util.Map.of("pekko.actor.provider", "local")));
     try {
       migrate(MessageStore.session(system), system.settings().config(), false)
-          .toCompletableFuture().get(5, TimeUnit.MINUTES);
+          .toCompletableFuture()
+          .get(5, TimeUnit.MINUTES);
       System.out.println("schema up to date: " + MIGRATIONS);
     } finally {
       system.terminate();

@@ -8,9 +8,9 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 
 /**
- * Whether this node should receive traffic: it is not draining, has joined the cluster and reaches Redis and Kafka
- * (without them no message can be deduplicated, routed or acked). Cassandra is not part of it: the
- * send path does not touch Cassandra, and history catches up from Kafka.
+ * Whether this node should receive traffic: it is not draining, has joined the cluster and reaches
+ * Redis and Kafka (without them no message can be deduplicated, routed or acked). Cassandra is not
+ * part of it: the send path does not touch Cassandra, and history catches up from Kafka.
  */
 public final class Readiness {
 

@@ -36,9 +36,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>At least once, and harmless when more: a record's offset is committed only after its write
  * (offsets of a partition are committed in order), a failed write is retried with backoff for as
- * long as Cassandra is down (Kafka keeps the backlog; nothing is skipped), and a restarted
- * consumer resumes from the last committed offset; writes are idempotent. A record that cannot
- * be parsed is logged, counted and skipped: one poison record must not stop history.
+ * long as Cassandra is down (Kafka keeps the backlog; nothing is skipped), and a restarted consumer
+ * resumes from the last committed offset; writes are idempotent. A record that cannot be parsed is
+ * logged, counted and skipped: one poison record must not stop history.
  */
 public final class Persister {
 
@@ -58,7 +58,8 @@ public final class Persister {
     this.settings = system.settings().config().getConfig("parley.history.persister");
     Metrics metrics = Metrics.get(system);
     written = metrics.counter("parley_persister_written_total", "Messages written to history");
-    poison = metrics.counter("parley_persister_unreadable_total", "Log records skipped as unreadable");
+    poison =
+        metrics.counter("parley_persister_unreadable_total", "Log records skipped as unreadable");
     Gauge.builder("parley_persister_lag_records", lag, AtomicLong::get)
         .description("Records behind the log end on this node's partitions (-1: unknown)")
         .register(metrics.registry());
@@ -68,8 +69,8 @@ public final class Persister {
   public static Persister start(ActorSystem<?> system, MessageStore store) {
     Persister persister = new Persister(system, store);
     persister.run();
-    CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseServiceStop(), "parley-persister",
-        persister::stop);
+    CoordinatedShutdown.get(system)
+        .addTask(CoordinatedShutdown.PhaseServiceStop(), "parley-persister", persister::stop);
     return persister;
   }
 
@@ -85,24 +86,33 @@ public final class Persister {
             .withBootstrapServers(config.getString("parley.kafka.bootstrap-servers"))
             .withGroupId(settings.getString("group-id"))
             .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    CommitterSettings committer = CommitterSettings.create(system).withMaxInterval(Duration.ofMillis(500));
-    RestartSettings restart = RestartSettings.create(
-        settings.getDuration("restart-min-backoff"), settings.getDuration("restart-max-backoff"), 0.2);
+    CommitterSettings committer =
+        CommitterSettings.create(system).withMaxInterval(Duration.ofMillis(500));
+    RestartSettings restart =
+        RestartSettings.create(
+            settings.getDuration("restart-min-backoff"),
+            settings.getDuration("restart-max-backoff"),
+            0.2);
     String topic = config.getString("parley.kafka.messages-topic");
     int parallelism = settings.getInt("parallelism");
 
-    RestartSource.onFailuresWithBackoff(restart, () ->
-            Consumer.committableSource(consumer, Subscriptions.topics(topic))
-                .mapMaterializedValue(started -> {
-                  control.set(started);
-                  return started;
-                })
-                .mapAsync(parallelism, this::persist)
-                .via(Committer.flow(committer)))
+    RestartSource.onFailuresWithBackoff(
+            restart,
+            () ->
+                Consumer.committableSource(consumer, Subscriptions.topics(topic))
+                    .mapMaterializedValue(
+                        started -> {
+                          control.set(started);
+                          return started;
+                        })
+                    .mapAsync(parallelism, this::persist)
+                    .via(Committer.flow(committer)))
         .runWith(Sink.ignore(), system);
 
     Duration interval = settings.getDuration("lag-interval");
-    system.scheduler().scheduleAtFixedRate(interval, interval, this::measureLag, system.executionContext());
+    system
+        .scheduler()
+        .scheduleAtFixedRate(interval, interval, this::measureLag, system.executionContext());
   }
 
   private CompletionStage<ConsumerMessage.CommittableOffset> persist(
@@ -111,21 +121,31 @@ public final class Persister {
     try {
       record = Json.mapper().readValue(message.record().value(), MessageRecord.class);
     } catch (java.io.IOException | RuntimeException unreadable) {
-      log.error("skipping unreadable record at {}-{} offset {}: {}", message.record().topic(),
-          message.record().partition(), message.record().offset(), unreadable.toString());
+      log.error(
+          "skipping unreadable record at {}-{} offset {}: {}",
+          message.record().topic(),
+          message.record().partition(),
+          message.record().offset(),
+          unreadable.toString());
       poison.increment();
       return java.util.concurrent.CompletableFuture.completedFuture(message.committableOffset());
     }
-    return writeUntilDone(record).thenApply(done -> {
-      written.increment();
-      return message.committableOffset();
-    });
+    return writeUntilDone(record)
+        .thenApply(
+            done -> {
+              written.increment();
+              return message.committableOffset();
+            });
   }
 
   /** Retries with exponential backoff until Cassandra takes the write. */
   private CompletionStage<Done> writeUntilDone(MessageRecord record) {
-    return Patterns.retry(() -> store.write(record), Integer.MAX_VALUE,
-        settings.getDuration("min-backoff"), settings.getDuration("max-backoff"), 0.2,
+    return Patterns.retry(
+        () -> store.write(record),
+        Integer.MAX_VALUE,
+        settings.getDuration("min-backoff"),
+        settings.getDuration("max-backoff"),
+        0.2,
         system.classicSystem());
   }
 
@@ -134,11 +154,17 @@ public final class Persister {
     if (current == null) {
       return;
     }
-    current.getMetrics().thenAccept(metrics -> metrics.forEach((name, metric) -> {
-      if (name.name().equals("records-lag-max") && !name.tags().containsKey("topic")) {
-        lag.set(lagOf(metric));
-      }
-    }));
+    current
+        .getMetrics()
+        .thenAccept(
+            metrics ->
+                metrics.forEach(
+                    (name, metric) -> {
+                      if (name.name().equals("records-lag-max")
+                          && !name.tags().containsKey("topic")) {
+                        lag.set(lagOf(metric));
+                      }
+                    }));
   }
 
   private static long lagOf(Metric metric) {
@@ -153,6 +179,4 @@ public final class Persister {
         ? java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance())
         : current.shutdown();
   }
-
-
 }

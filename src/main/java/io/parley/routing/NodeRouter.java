@@ -19,9 +19,9 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 
 /**
- * One per node: knows this node's connected devices and hands each {@link Envelope} to the
- * sessions it names. Other nodes find it through the receptionist ({@link #KEY}). On shutdown it
- * drains the node's sessions ({@link DrainAll}).
+ * One per node: knows this node's connected devices and hands each {@link Envelope} to the sessions
+ * it names. Other nodes find it through the receptionist ({@link #KEY}). On shutdown it drains the
+ * node's sessions ({@link DrainAll}).
  *
  * <p>Best effort: a device that disconnected after it was located simply misses the push and
  * catches up with {@code sync}; nothing is buffered here.
@@ -47,8 +47,8 @@ public final class NodeRouter {
 
   /**
    * Local only, on shutdown: every session is asked to {@link Leave}, each at a random moment
-   * within {@code spread} so that its clients do not all reconnect to the survivors at once.
-   * {@code replyTo} hears when all are gone, or once {@code spread} plus {@code grace} passed.
+   * within {@code spread} so that its clients do not all reconnect to the survivors at once. {@code
+   * replyTo} hears when all are gone, or once {@code spread} plus {@code grace} passed.
    */
   public record DrainAll(Duration spread, Duration grace, ActorRef<Done> replyTo)
       implements Command {}
@@ -75,7 +75,8 @@ public final class NodeRouter {
   private boolean draining;
   private ActorRef<Done> drainWaiter;
 
-  private NodeRouter(ActorContext<Command> context, TimerScheduler<Command> timers, Metrics metrics) {
+  private NodeRouter(
+      ActorContext<Command> context, TimerScheduler<Command> timers, Metrics metrics) {
     this.context = context;
     this.timers = timers;
     envelopes =
@@ -88,8 +89,12 @@ public final class NodeRouter {
         context ->
             Behaviors.withTimers(
                 timers -> {
-                  context.getSystem().receptionist().tell(Receptionist.register(KEY, context.getSelf()));
-                  return new NodeRouter(context, timers, Metrics.get(context.getSystem())).behavior();
+                  context
+                      .getSystem()
+                      .receptionist()
+                      .tell(Receptionist.register(KEY, context.getSelf()));
+                  return new NodeRouter(context, timers, Metrics.get(context.getSystem()))
+                      .behavior();
                 }));
   }
 

@@ -104,7 +104,9 @@ class ConversationTest {
         assertInstanceOf(Info.class, replies.receiveMessage()).members());
     assertInstanceOf(Conversation.Created.class, result.event());
     for (String member : List.of("alice", "bob", "carol")) {
-      assertEquals(new MembershipIndexer.Joined(member, "c1", "t"), indexer.receiveMessage(),
+      assertEquals(
+          new MembershipIndexer.Joined(member, "c1", "t"),
+          indexer.receiveMessage(),
           "every member is indexed for the conversation list");
     }
   }
@@ -257,21 +259,28 @@ class ConversationTest {
       sendAndAck("alice");
     }
     conversation.runCommand(
-        new Conversation.GetRecent("bob", 0, Long.MAX_VALUE, 10, Conversation.Keep.OLDEST, replies.getRef()));
-    Conversation.Recent recent = assertInstanceOf(Conversation.Recent.class, replies.receiveMessage());
-    assertEquals(List.of(3L, 4L, 5L, 6L), recent.messages().stream().map(m -> m.seq()).toList(),
+        new Conversation.GetRecent(
+            "bob", 0, Long.MAX_VALUE, 10, Conversation.Keep.OLDEST, replies.getRef()));
+    Conversation.Recent recent =
+        assertInstanceOf(Conversation.Recent.class, replies.receiveMessage());
+    assertEquals(
+        List.of(3L, 4L, 5L, 6L),
+        recent.messages().stream().map(m -> m.seq()).toList(),
         "the newest 4 are kept");
     assertEquals(2, recent.floor(), "everything above the floor is held");
     assertEquals(6, recent.lastAcked());
 
     conversation.runCommand(
         new Conversation.GetRecent("bob", 3, 6, 1, Conversation.Keep.NEWEST, replies.getRef()));
-    assertEquals(List.of(5L),
+    assertEquals(
+        List.of(5L),
         assertInstanceOf(Conversation.Recent.class, replies.receiveMessage()).messages().stream()
-            .map(m -> m.seq()).toList());
+            .map(m -> m.seq())
+            .toList());
 
     conversation.runCommand(
-        new Conversation.GetRecent("mallory", 0, Long.MAX_VALUE, 10, Conversation.Keep.OLDEST, replies.getRef()));
+        new Conversation.GetRecent(
+            "mallory", 0, Long.MAX_VALUE, 10, Conversation.Keep.OLDEST, replies.getRef()));
     assertEquals(Failure.FORBIDDEN, rejection().failure());
   }
 

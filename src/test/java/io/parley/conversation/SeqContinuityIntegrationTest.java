@@ -38,8 +38,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The node hosting a conversation stops (gracefully, or as a crash) in the middle of a stream of
  * sends: the conversation moves, the sender retries what was not acked, and seqs stay unique and
- * increasing (dense after a hand-off, jumping after a crash) while every acked message is in
- * Kafka.
+ * increasing (dense after a hand-off, jumping after a crash) while every acked message is in Kafka.
  */
 @ExtendWith({StackExtension.class, LogCapturingExtension.class})
 class SeqContinuityIntegrationTest {
@@ -49,7 +48,8 @@ class SeqContinuityIntegrationTest {
 
   @Test
   void seqsStayUniqueAndIncreasingWhenTheHostingNodeStops(LocalStack stack) throws Exception {
-    try (TestCluster cluster = TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
+    try (TestCluster cluster =
+        TestCluster.start(stack, 2, Map.of("parley.gateway.ask-timeout", "3s"))) {
       runThrough(cluster, () -> cluster.stop(1));
     }
   }
@@ -62,16 +62,20 @@ class SeqContinuityIntegrationTest {
     try (TestCluster cluster = TestCluster.start(stack, 3, config)) {
       Map<Long, String> acked = runThrough(cluster, () -> cluster.crash(1));
       long last = acked.keySet().stream().max(Long::compare).orElseThrow();
-      assertTrue(last > MESSAGES, "the recovered conversation continued after its reserved block: " + last);
+      assertTrue(
+          last > MESSAGES,
+          "the recovered conversation continued after its reserved block: " + last);
     }
   }
 
   /** Sends MESSAGES messages to a conversation hosted on node 1, running {@code fault} midway. */
-  private static Map<Long, String> runThrough(TestCluster cluster, Runnable fault) throws Exception {
+  private static Map<Long, String> runThrough(TestCluster cluster, Runnable fault)
+      throws Exception {
     String conversation = conversationHostedOn(cluster, 1);
     Map<Long, String> acked = new LinkedHashMap<>();
     CompletableFuture<Void> faulted = null;
-    try (WsClient alice = WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
+    try (WsClient alice =
+        WsClient.connect(cluster.httpPort(0), TestCluster.token("alice"), "phone")) {
       long lastSeq = 0;
       for (int i = 1; i <= MESSAGES; i++) {
         if (i == STOP_AFTER) {

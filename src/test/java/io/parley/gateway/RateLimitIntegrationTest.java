@@ -21,17 +21,19 @@ class RateLimitIntegrationTest {
 
   @Test
   void floodsAreRefusedThenClosed(LocalStack stack) throws Exception {
-    Map<String, Object> slow = Map.of(
-        "parley.gateway.rate-limit.sends-per-second", 1,
-        "parley.gateway.rate-limit.send-burst", 3,
-        "parley.gateway.rate-limit.close-after-refusals", 5);
+    Map<String, Object> slow =
+        Map.of(
+            "parley.gateway.rate-limit.sends-per-second", 1,
+            "parley.gateway.rate-limit.send-burst", 3,
+            "parley.gateway.rate-limit.close-after-refusals", 5);
     try (TestCluster cluster = TestCluster.start(stack, 1, slow)) {
       int port = cluster.httpPort(0);
       String conversation = Api.createConversation(port, "flooder", "bob");
       try (WsClient client = WsClient.connect(port, TestCluster.token("flooder"), "d")) {
         // All at once: the burst of 3 passes, the rest is refused, and 5 refusals close.
         for (int i = 0; i < 20; i++) {
-          client.send(MessagingIntegrationTest.send(conversation, UUID.randomUUID().toString(), "m" + i));
+          client.send(
+              MessagingIntegrationTest.send(conversation, UUID.randomUUID().toString(), "m" + i));
         }
         int acks = 0;
         int limited = 0;
@@ -49,7 +51,8 @@ class RateLimitIntegrationTest {
         }
         assertEquals(5, limited, "refused until the connection closed");
         assertEquals(1000, client.closed().get(30, TimeUnit.SECONDS), "closed after the flood");
-        assertEquals(true, acks <= 3 + 1, "at most the burst (and one refill) got through: " + acks);
+        assertEquals(
+            true, acks <= 3 + 1, "at most the burst (and one refill) got through: " + acks);
       }
     }
   }

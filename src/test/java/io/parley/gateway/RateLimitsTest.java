@@ -7,7 +7,8 @@ import org.junit.jupiter.api.Test;
 
 class RateLimitsTest {
 
-  private static final ClientFrame SEND = new ClientFrame.Send("c1", UUID.randomUUID().toString(), "hi");
+  private static final ClientFrame SEND =
+      new ClientFrame.Send("c1", UUID.randomUUID().toString(), "hi");
   private static final ClientFrame TYPING = new ClientFrame.Typing("c1");
 
   @Test

@@ -39,6 +39,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class SessionTest {
 
   private static final int CAPACITY = 8;
+
   /** Long enough never to expire while a test reads; short where the expiry is the point. */
   private static final Duration PATIENT = Duration.ofMinutes(5);
 

@@ -50,16 +50,26 @@ class HistoryIntegrationTest {
   }
 
   private static Map<String, Object> send(String conversation, String body) {
-    return Map.of("type", "send", "conversationId", conversation,
-        "idempotencyKey", UUID.randomUUID().toString(), "body", body);
+    return Map.of(
+        "type",
+        "send",
+        "conversationId",
+        conversation,
+        "idempotencyKey",
+        UUID.randomUUID().toString(),
+        "body",
+        body);
   }
 
   private static Map<String, Object> sync(String conversation, long afterSeq, int limit) {
-    return Map.of("type", "sync", "conversationId", conversation, "afterSeq", afterSeq, "limit", limit);
+    return Map.of(
+        "type", "sync", "conversationId", conversation, "afterSeq", afterSeq, "limit", limit);
   }
 
   private static List<Long> seqs(JsonNode messages) {
-    return StreamSupport.stream(messages.spliterator(), false).map(m -> m.path("seq").asLong()).toList();
+    return StreamSupport.stream(messages.spliterator(), false)
+        .map(m -> m.path("seq").asLong())
+        .toList();
   }
 
   @Test
@@ -67,7 +77,8 @@ class HistoryIntegrationTest {
     String alice = user("alice");
     String bob = user("bob");
     String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
-    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
+    try (WsClient sender =
+            WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
         WsClient reader = WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "reader")) {
       for (int i = 1; i <= 50; i++) {
         sender.send(send(conversation, "ryw " + i));
@@ -95,7 +106,8 @@ class HistoryIntegrationTest {
     String alice = user("alice");
     String bob = user("bob");
     String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
-    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+    try (WsClient sender =
+        WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
       for (int i = 1; i <= 30; i++) {
         sender.send(send(conversation, "while bob was away " + i));
         sender.next("ack");
@@ -103,11 +115,13 @@ class HistoryIntegrationTest {
     }
     await().atMost(DEADLINE).until(() -> lastSeqListed(bob, conversation) == 30);
 
-    try (WsClient bobPhone = WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "phone")) {
+    try (WsClient bobPhone =
+        WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "phone")) {
       List<Long> received = new ArrayList<>();
       boolean hasMore = true;
       while (hasMore) {
-        bobPhone.send(sync(conversation, received.isEmpty() ? 0 : received.get(received.size() - 1), 7));
+        bobPhone.send(
+            sync(conversation, received.isEmpty() ? 0 : received.get(received.size() - 1), 7));
         JsonNode history = bobPhone.next("history");
         received.addAll(seqs(history.path("messages")));
         hasMore = history.path("hasMore").asBoolean();
@@ -132,12 +146,14 @@ class HistoryIntegrationTest {
   @Test
   void pagesForwardAndBackwardAreExactAcrossManyConversations() {
     String alice = user("alice");
-    List<String> conversations = List.of(
-        Api.createConversation(cluster.httpPort(0), alice, "bob"),
-        Api.createConversation(cluster.httpPort(1), alice, "carol"),
-        Api.createConversation(cluster.httpPort(0), alice, "dave"));
+    List<String> conversations =
+        List.of(
+            Api.createConversation(cluster.httpPort(0), alice, "bob"),
+            Api.createConversation(cluster.httpPort(1), alice, "carol"),
+            Api.createConversation(cluster.httpPort(0), alice, "dave"));
     int perConversation = 1000 / conversations.size() + 1;
-    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+    try (WsClient sender =
+        WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
       for (int i = 1; i <= perConversation; i++) {
         for (String conversation : conversations) {
           sender.send(send(conversation, "bulk " + i));
@@ -154,18 +170,23 @@ class HistoryIntegrationTest {
       boolean hasMore = true;
       while (hasMore) {
         long after = forward.isEmpty() ? 0 : forward.get(forward.size() - 1);
-        Api.Response page = Api.get(cluster.httpPort(1), path + "?afterSeq=" + after + "&limit=50", token);
+        Api.Response page =
+            Api.get(cluster.httpPort(1), path + "?afterSeq=" + after + "&limit=50", token);
         assertEquals(200, page.status(), page.body()::toString);
         forward.addAll(seqs(page.body().path("messages")));
         hasMore = page.body().path("hasMore").asBoolean();
       }
-      assertEquals(LongStream.rangeClosed(1, perConversation).boxed().toList(), forward, "forward, once each");
+      assertEquals(
+          LongStream.rangeClosed(1, perConversation).boxed().toList(),
+          forward,
+          "forward, once each");
 
       List<Long> backward = new ArrayList<>();
       long before = perConversation + 1;
       hasMore = true;
       while (hasMore) {
-        Api.Response page = Api.get(cluster.httpPort(0), path + "?beforeSeq=" + before + "&limit=45", token);
+        Api.Response page =
+            Api.get(cluster.httpPort(0), path + "?beforeSeq=" + before + "&limit=45", token);
         List<Long> seqs = seqs(page.body().path("messages"));
         backward.addAll(0, seqs);
         before = seqs.get(0);
@@ -181,8 +202,15 @@ class HistoryIntegrationTest {
     String conversation = Api.createConversation(cluster.httpPort(0), alice, "bob");
     String path = "/api/conversations/" + conversation + "/messages";
     String token = TestCluster.token(alice);
-    for (String query : List.of("?afterSeq=-1", "?beforeSeq=0", "?limit=0", "?limit=501", "?limit=ten",
-        "?afterSeq=1&beforeSeq=5", "?afterSeq=99999999999999999999")) {
+    for (String query :
+        List.of(
+            "?afterSeq=-1",
+            "?beforeSeq=0",
+            "?limit=0",
+            "?limit=501",
+            "?limit=ten",
+            "?afterSeq=1&beforeSeq=5",
+            "?afterSeq=99999999999999999999")) {
       Api.Response response = Api.get(cluster.httpPort(0), path + query, token);
       assertEquals(400, response.status(), query);
       assertEquals("bad_request", response.body().path("error").path("code").asText());

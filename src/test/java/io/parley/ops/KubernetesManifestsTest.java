@@ -30,7 +30,8 @@ class KubernetesManifestsTest {
   private static final Path K8S = Path.of(System.getProperty("parley.project-dir", "."), "k8s");
   private static final ObjectMapper YAML = new YAMLMapper();
   private static final List<JsonNode> RESOURCES = new ArrayList<>();
-  private static final Config DEFAULTS = NodeConfig.load(Map.of("chat.auth.jwt-secret", "x".repeat(32)));
+  private static final Config DEFAULTS =
+      NodeConfig.load(Map.of("chat.auth.jwt-secret", "x".repeat(32)));
 
   @BeforeAll
   static void parse() throws IOException {
@@ -43,7 +44,8 @@ class KubernetesManifestsTest {
   }
 
   private static JsonNode only(String kind) {
-    List<JsonNode> found = RESOURCES.stream().filter(r -> r.path("kind").asText().equals(kind)).toList();
+    List<JsonNode> found =
+        RESOURCES.stream().filter(r -> r.path("kind").asText().equals(kind)).toList();
     assertEquals(1, found.size(), "one " + kind);
     return found.get(0);
   }
@@ -55,7 +57,10 @@ class KubernetesManifestsTest {
   private static int containerPort(String name) {
     return stream(container().path("ports"))
         .filter(port -> port.path("name").asText().equals(name))
-        .findFirst().orElseThrow().path("containerPort").asInt();
+        .findFirst()
+        .orElseThrow()
+        .path("containerPort")
+        .asInt();
   }
 
   private static Stream<JsonNode> stream(JsonNode array) {
@@ -64,8 +69,17 @@ class KubernetesManifestsTest {
 
   @Test
   void everyKindAnOperatorNeedsIsThere() {
-    for (String kind : List.of("Namespace", "ServiceAccount", "Role", "RoleBinding", "ConfigMap", "Secret",
-        "Deployment", "Service", "PodDisruptionBudget")) {
+    for (String kind :
+        List.of(
+            "Namespace",
+            "ServiceAccount",
+            "Role",
+            "RoleBinding",
+            "ConfigMap",
+            "Secret",
+            "Deployment",
+            "Service",
+            "PodDisruptionBudget")) {
       only(kind);
     }
   }
@@ -82,12 +96,15 @@ class KubernetesManifestsTest {
     JsonNode liveness = container().path("livenessProbe").path("httpGet");
     assertEquals("/alive", liveness.path("path").asText());
     assertEquals("management", liveness.path("port").asText());
-    assertTrue(DEFAULTS.hasPath("pekko.management.health-checks.readiness-checks.parley-dependencies"),
+    assertTrue(
+        DEFAULTS.hasPath("pekko.management.health-checks.readiness-checks.parley-dependencies"),
         "the readiness probe includes Redis and Kafka");
 
     assertEquals("http", only("Service").at("/spec/ports/0/targetPort").asText());
     assertEquals("app=%s", DEFAULTS.getString("pekko.discovery.kubernetes-api.pod-label-selector"));
-    assertEquals("parley", only("Deployment").at("/spec/template/metadata/labels/app").asText(),
+    assertEquals(
+        "parley",
+        only("Deployment").at("/spec/template/metadata/labels/app").asText(),
         "bootstrap finds pods by app=<service-name>");
   }
 
@@ -114,9 +131,14 @@ class KubernetesManifestsTest {
       assertTrue(read.contains(name), name + " is set in k8s/ but no configuration reads it");
     }
     assertTrue(given.contains("CHAT_JWT_SECRET"));
-    assertEquals("parley-secrets",
-        stream(container().path("env")).filter(e -> e.path("name").asText().equals("CHAT_JWT_SECRET"))
-            .findFirst().orElseThrow().at("/valueFrom/secretKeyRef/name").asText());
+    assertEquals(
+        "parley-secrets",
+        stream(container().path("env"))
+            .filter(e -> e.path("name").asText().equals("CHAT_JWT_SECRET"))
+            .findFirst()
+            .orElseThrow()
+            .at("/valueFrom/secretKeyRef/name")
+            .asText());
   }
 
   @Test
@@ -124,8 +146,11 @@ class KubernetesManifestsTest {
     JsonNode pod = only("Deployment").at("/spec/template/spec");
     assertTrue(pod.path("terminationGracePeriodSeconds").asInt() >= 30);
     JsonNode resources = container().path("resources");
-    assertTrue(resources.at("/limits/memory").isTextual() && resources.at("/requests/cpu").isTextual());
-    assertTrue(stream(container().path("env")).anyMatch(e -> e.path("value").asText().contains("MaxRAMPercentage")));
+    assertTrue(
+        resources.at("/limits/memory").isTextual() && resources.at("/requests/cpu").isTextual());
+    assertTrue(
+        stream(container().path("env"))
+            .anyMatch(e -> e.path("value").asText().contains("MaxRAMPercentage")));
     assertEquals(1, only("PodDisruptionBudget").at("/spec/maxUnavailable").asInt());
   }
 
@@ -133,8 +158,10 @@ class KubernetesManifestsTest {
     // HOCON's ${?NAME} in the .conf files, logback's ${NAME:-default} in logback.xml.
     Pattern optionalEnv = Pattern.compile("\\$\\{\\??([A-Z][A-Z0-9_]+)(:-[^}]*)?}");
     Set<String> names = new HashSet<>();
-    try (Stream<Path> files = Files.list(Path.of(System.getProperty("parley.project-dir", "."), "src/main/resources"))) {
-      for (Path conf : files.filter(f -> f.toString().matches(".*(\\.conf|logback\\.xml)$")).toList()) {
+    try (Stream<Path> files =
+        Files.list(Path.of(System.getProperty("parley.project-dir", "."), "src/main/resources"))) {
+      for (Path conf :
+          files.filter(f -> f.toString().matches(".*(\\.conf|logback\\.xml)$")).toList()) {
         Matcher matcher = optionalEnv.matcher(Files.readString(conf));
         while (matcher.find()) {
           names.add(matcher.group(1));
