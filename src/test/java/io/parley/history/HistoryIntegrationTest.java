@@ -34,10 +34,12 @@ class HistoryIntegrationTest {
 
   private static final Duration DEADLINE = Duration.ofSeconds(60);
   private static TestCluster cluster;
+  private static LocalStack stack;
 
   @BeforeAll
-  static void start(LocalStack stack) {
-    cluster = TestCluster.start(stack, 2, Map.of("parley.conversation.recent-messages", 16));
+  static void start(LocalStack localStack) {
+    stack = localStack;
+    cluster = TestCluster.start(localStack, 2, Map.of("parley.conversation.recent-messages", 16));
   }
 
   @AfterAll
@@ -194,6 +196,39 @@ class HistoryIntegrationTest {
       }
       assertEquals(forward, backward, "backward paging returns the same messages");
     }
+  }
+
+  @Test
+  void sendsAreAckedThroughACassandraOutageAndReachHistoryAfterIt() throws Exception {
+    String alice = user("alice");
+    String conversation = Api.createConversation(cluster.httpPort(0), alice, "bob");
+    try (WsClient sender = WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
+      sender.send(send(conversation, "before"));
+      sender.next("ack"); // the first send reserved a block of seqs: no journal write for a while
+      try {
+        stack.cassandra().stop();
+        for (int i = 1; i <= 40; i++) {
+          sender.send(send(conversation, "during " + i));
+          assertEquals(i + 1, sender.next("ack").path("seq").asLong(), "acked while Cassandra is down");
+        }
+      } finally {
+        stack.cassandra().restart();
+      }
+    }
+    String path = "/api/conversations/" + conversation + "/messages?afterSeq=0&limit=100";
+    await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofSeconds(1)).untilAsserted(() -> {
+      Api.Response page = Api.get(cluster.httpPort(1), path, TestCluster.token(alice));
+      assertEquals(200, page.status(), page.body()::toString);
+      assertEquals(LongStream.rangeClosed(1, 41).boxed().toList(), seqs(page.body().path("messages")));
+    });
+    await().atMost(Duration.ofMinutes(1)).until(() -> history(cluster).lastSeq(conversation)
+        .toCompletableFuture().get() == 41);
+  }
+
+  private static MessageStore history(TestCluster cluster) {
+    var system = cluster.node(1).system();
+    return new MessageStore(MessageStore.session(system),
+        system.settings().config().getString("parley.history.keyspace"), 10_000);
   }
 
   @Test
