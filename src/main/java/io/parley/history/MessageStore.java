@@ -4,6 +4,7 @@ import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.pipeline.MessageRecord;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -192,7 +193,7 @@ public final class MessageStore {
 
   private static Page ascending(List<MessageRecord> newestFirst, boolean hasMore) {
     List<MessageRecord> messages = new ArrayList<>(newestFirst);
-    java.util.Collections.reverse(messages);
+    Collections.reverse(messages);
     return new Page(messages, hasMore);
   }
 

@@ -8,6 +8,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
@@ -101,7 +102,7 @@ public final class Schema {
         ActorSystem.create(
             Behaviors.empty(),
             "parley-schema",
-            NodeConfig.load(java.util.Map.of("pekko.actor.provider", "local")));
+            NodeConfig.load(Map.of("pekko.actor.provider", "local")));
     try {
       migrate(MessageStore.session(system), system.settings().config(), false)
           .toCompletableFuture()

@@ -7,6 +7,7 @@ import io.parley.Json;
 import io.parley.history.MessageStore;
 import io.parley.ops.Metrics;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -61,7 +62,7 @@ public final class Persister {
     poison =
         metrics.counter("parley_persister_unreadable_total", "Log records skipped as unreadable");
     Gauge.builder("parley_persister_lag_records", lag, AtomicLong::get)
-        .description("Records behind the log end on this node's partitions (-1: unknown)")
+        .description("Largest lag, in records, of this node's partitions (-1: unknown)")
         .register(metrics.registry());
   }
 
@@ -74,7 +75,7 @@ public final class Persister {
     return persister;
   }
 
-  /** Records behind the log end on this node's partitions, as last measured; -1 before that. */
+  /** The largest lag (records) among this node's partitions, as last measured; -1 before that. */
   public long lag() {
     return lag.get();
   }
@@ -128,7 +129,7 @@ public final class Persister {
           message.record().offset(),
           unreadable.toString());
       poison.increment();
-      return java.util.concurrent.CompletableFuture.completedFuture(message.committableOffset());
+      return CompletableFuture.completedFuture(message.committableOffset());
     }
     return writeUntilDone(record)
         .thenApply(
@@ -176,7 +177,7 @@ public final class Persister {
   public CompletionStage<Done> stop() {
     Consumer.Control current = control.get();
     return current == null
-        ? java.util.concurrent.CompletableFuture.completedFuture(Done.getInstance())
+        ? CompletableFuture.completedFuture(Done.getInstance())
         : current.shutdown();
   }
 }
