@@ -38,6 +38,7 @@ import java.util.concurrent.CompletionStage;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.Props;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
@@ -190,7 +191,7 @@ public final class ParleyNode implements AutoCloseable {
             Publisher.create(
                 KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
             "publisher",
-            Props.empty());
+            DispatcherSelector.fromConfig("parley.kafka.publisher-dispatcher"));
     ActorRef<NodeRouter.Command> router =
         system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
     ActorRef<Fanout.Command> fanout =

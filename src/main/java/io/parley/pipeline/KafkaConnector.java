@@ -8,6 +8,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.DescribeClusterOptions;
+import org.apache.kafka.clients.producer.Producer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
@@ -18,7 +19,6 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Extension;
 import org.apache.pekko.actor.typed.ExtensionId;
 import org.apache.pekko.kafka.ProducerSettings;
-import org.apache.pekko.kafka.javadsl.SendProducer;
 
 /**
  * The node's Kafka producer (acks=all, idempotent: see {@code kafka.conf}) and an admin client for
@@ -26,7 +26,13 @@ import org.apache.pekko.kafka.javadsl.SendProducer;
  *
  * <p>A completed {@link #publish} means every in-sync replica has the record: only then may a
  * sender be acked. Records are keyed by conversation id so one conversation stays in one partition,
- * in order.
+ * in the order of the {@link #publish} calls: the record is handed to the Kafka client on the
+ * calling thread, so a single caller (the node's {@link Publisher}) fixes the order. (Pekko
+ * Connectors' {@code SendProducer} hands it over on a dispatcher thread, where two calls in a row
+ * may reach the client in either order.)
+ *
+ * <p>{@link #publish} blocks while the client has no metadata for the topic (at most {@code
+ * max.block.ms}); its caller runs on a dispatcher of its own for that reason.
  */
 public final class KafkaConnector implements Extension {
 
@@ -38,7 +44,9 @@ public final class KafkaConnector implements Extension {
         }
       };
 
-  private final SendProducer<String, byte[]> producer;
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(10);
+
+  private final Producer<String, byte[]> producer;
   private final Admin admin;
   private final Duration healthTimeout;
 
@@ -51,7 +59,7 @@ public final class KafkaConnector implements Extension {
     healthTimeout = config.getDuration("parley.kafka.health-timeout");
     ProducerSettings<String, byte[]> settings =
         ProducerSettings.create(system, new StringSerializer(), new ByteArraySerializer());
-    producer = new SendProducer<>(settings, system);
+    producer = settings.createKafkaProducer();
     admin =
         Admin.create(
             Map.of(
@@ -67,7 +75,21 @@ public final class KafkaConnector implements Extension {
 
   /** Completes once the broker has acknowledged the record (acks=all). */
   public CompletionStage<RecordMetadata> publish(String topic, String key, byte[] value) {
-    return producer.send(new ProducerRecord<>(topic, key, value));
+    CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
+    try {
+      producer.send(
+          new ProducerRecord<>(topic, key, value),
+          (metadata, failure) -> {
+            if (failure != null) {
+              acked.completeExceptionally(failure);
+            } else {
+              acked.complete(metadata);
+            }
+          });
+    } catch (RuntimeException e) { // no metadata within max.block.ms, or a closed producer
+      acked.completeExceptionally(e);
+    }
+    return acked;
   }
 
   /** True when the cluster answers a metadata request within the health timeout. */
@@ -83,14 +105,12 @@ public final class KafkaConnector implements Extension {
   }
 
   private CompletionStage<Done> close() {
-    return producer
-        .close()
-        .thenCompose(
-            done ->
-                CompletableFuture.supplyAsync(
-                    () -> {
-                      admin.close(healthTimeout);
-                      return Done.getInstance();
-                    }));
+    // Closing flushes what is still buffered; both calls block, so off the dispatcher.
+    return CompletableFuture.supplyAsync(
+        () -> {
+          producer.close(CLOSE_TIMEOUT);
+          admin.close(healthTimeout);
+          return Done.getInstance();
+        });
   }
 }

@@ -7,8 +7,10 @@ import io.parley.testing.StackExtension;
 import io.parley.testing.TestNodes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
@@ -75,6 +77,26 @@ class KafkaConnectorIntegrationTest {
         1,
         consumed.stream().map(ConsumerRecord::partition).distinct().count(),
         "one key, one partition");
+  }
+
+  /**
+   * The publisher does not wait for one ack before the next send: the broker must still see the
+   * records of one key in call order, or a conversation's log would hold seq 5 before seq 4.
+   */
+  @Test
+  void backToBackPublishesKeepTheirCallOrder() throws Exception {
+    String topic = "kafka-order-" + UUID.randomUUID();
+    KafkaConnector kafka = KafkaConnector.get(testKit.system());
+    List<CompletableFuture<RecordMetadata>> acks = new ArrayList<>();
+    for (int i = 1; i <= 500; i++) {
+      acks.add(
+          kafka
+              .publish(topic, "conversation-1", ("m" + i).getBytes(StandardCharsets.UTF_8))
+              .toCompletableFuture());
+    }
+    for (int i = 0; i < acks.size(); i++) {
+      assertEquals(i, acks.get(i).get(60, TimeUnit.SECONDS).offset(), "offset of call " + i);
+    }
   }
 
   @Test

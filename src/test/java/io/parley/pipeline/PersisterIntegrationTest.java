@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -121,6 +122,9 @@ class PersisterIntegrationTest {
     await()
         .atMost(DEADLINE)
         .pollInterval(Duration.ofMillis(250))
+        // Right after Cassandra restarts, this test's own driver session has no node until its
+        // reconnection policy comes round again; a failed read then means "not yet", not "lost".
+        .ignoreExceptionsInstanceOf(ExecutionException.class)
         .untilAsserted(() -> assertEquals(expected, stored(store, conversation)));
   }
 
