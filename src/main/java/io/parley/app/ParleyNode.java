@@ -26,6 +26,8 @@ import io.parley.ops.Readiness;
 import io.parley.pipeline.KafkaConnector;
 import io.parley.pipeline.Persister;
 import io.parley.pipeline.Publisher;
+import io.parley.presence.PresenceHub;
+import io.parley.presence.PresenceStore;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.Dedup;
 import io.parley.registry.RedisConnector;
@@ -132,7 +134,9 @@ public final class ParleyNode implements AutoCloseable {
             gateway.getInt("max-in-flight"),
             gateway.getDuration("slow-client-grace"),
             RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
-            historyService);
+            historyService,
+            startPresence(system),
+            config.getInt("parley.presence.max-open-per-connection"));
     WebSocketConnections connections =
         new WebSocketConnections(
             system,
@@ -201,6 +205,22 @@ public final class ParleyNode implements AutoCloseable {
     Conversation.init(
         system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer));
     return router;
+  }
+
+  /** The node's presence hub: lazy presence and typing for its sessions. */
+  private static ActorRef<PresenceHub.Command> startPresence(ActorSystem<?> system) {
+    Config presence = system.settings().config().getConfig("parley.presence");
+    PresenceStore store =
+        new PresenceStore(
+            RedisConnector.get(system),
+            presence.getDuration("ttl"),
+            presence.getDuration("last-seen-retention"),
+            presence.getDuration("watch-ttl"),
+            Clock.systemUTC());
+    return system.systemActorOf(
+        PresenceHub.create(store, nodeName(system), PresenceHub.Settings.fromConfig(presence)),
+        "presence-hub",
+        Props.empty());
   }
 
   private static <T> T await(CompletionStage<T> stage) {

@@ -7,6 +7,7 @@ import io.parley.pipeline.MessageRecord;
 import io.parley.pipeline.Publisher;
 import io.parley.registry.Dedup;
 import io.parley.routing.Fanout;
+import io.parley.routing.NodeRouter;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -14,6 +15,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.Set;
@@ -91,6 +93,19 @@ public final class Conversation
     NEWEST
   }
 
+  /**
+   * A member's device has {@code kind} (delivered or read) everything up to {@code seq}; answered
+   * with {@link Receipted}. Read marks are stored; both kinds go to the members' other devices.
+   */
+  public record MarkReceipt(
+      String userId, String deviceId, long seq, ReceiptKind kind, ActorRef<Reply> replyTo)
+      implements Command {}
+
+  public enum ReceiptKind {
+    DELIVERED,
+    READ
+  }
+
   /** Sent by sharding on passivation and hand-off. */
   public record Stop() implements Command {}
 
@@ -98,11 +113,19 @@ public final class Conversation
 
   private record PublishAnswered(Publisher.Result result) implements Command {}
 
-  public sealed interface Reply extends CborSerializable permits Info, Acked, Recent, Rejected {}
+  public sealed interface Reply extends CborSerializable
+      permits Info, Acked, Recent, Receipted, Rejected {}
 
-  /** {@code lastSeq}: the last acked seq (after a crash, an upper bound until new messages). */
-  public record Info(String conversationId, List<String> members, String title, long lastSeq)
+  /**
+   * {@code lastSeq}: the last acked seq (after a crash, an upper bound until new messages); {@code
+   * readSeq}: how far the asking member has read.
+   */
+  public record Info(
+      String conversationId, List<String> members, String title, long lastSeq, long readSeq)
       implements Reply {}
+
+  /** The receipt is accepted; {@code readSeq} is the member's read mark after it. */
+  public record Receipted(String conversationId, long readSeq) implements Reply {}
 
   public record Acked(String conversationId, String idempotencyKey, long seq, Instant sentAt)
       implements Reply {}
@@ -140,9 +163,28 @@ public final class Conversation
   /** A clean stop released the unused part of the reservation: continue after {@code lastSeq}. */
   public record SeqCheckpointed(String conversationId, long lastSeq) implements Event {}
 
-  public record State(List<String> members, String title, long reservedUpTo)
+  /** {@code userId} has read everything up to {@code seq}. */
+  public record ReadMarked(String conversationId, String userId, long seq) implements Event {}
+
+  /** {@code readSeqs}: each member's read mark; members who never read are absent. */
+  public record State(
+      List<String> members, String title, long reservedUpTo, Map<String, Long> readSeqs)
       implements CborSerializable {
-    static final State EMPTY = new State(List.of(), null, 0);
+    static final State EMPTY = new State(List.of(), null, 0, Map.of());
+
+    public State {
+      readSeqs = readSeqs == null ? Map.of() : Map.copyOf(readSeqs);
+    }
+
+    long readSeq(String userId) {
+      return readSeqs.getOrDefault(userId, 0L);
+    }
+
+    State readUpTo(String userId, long seq) {
+      Map<String, Long> marks = new HashMap<>(readSeqs);
+      marks.merge(userId, seq, Math::max);
+      return new State(members, title, reservedUpTo, marks);
+    }
 
     boolean exists() {
       return !members.isEmpty();
@@ -155,11 +197,11 @@ public final class Conversation
     State withMember(String userId) {
       List<String> grown = new ArrayList<>(members);
       grown.add(userId);
-      return new State(List.copyOf(grown), title, reservedUpTo);
+      return new State(List.copyOf(grown), title, reservedUpTo, readSeqs);
     }
 
     State reservedUpTo(long upTo) {
-      return new State(members, title, upTo);
+      return new State(members, title, upTo, readSeqs);
     }
   }
 
@@ -210,6 +252,9 @@ public final class Conversation
 
   private long lastSeq;
   private RecentMessages recent;
+
+  /** Each member's delivered mark, forwarded only when it grows; not stored, so not recovered. */
+  private final Map<String, Long> deliveredSeqs = new HashMap<>();
 
   /**
    * A send in flight: {@code seq} is 0 while its idempotency key is looked up; {@code result} is
@@ -283,6 +328,7 @@ public final class Conversation
         .onCommand(GetInfo.class, this::onGetInfo)
         .onCommand(Send.class, this::onSend)
         .onCommand(GetRecent.class, this::onGetRecent)
+        .onCommand(MarkReceipt.class, this::onMarkReceipt)
         .onCommand(
             DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
         .onCommand(
@@ -319,7 +365,7 @@ public final class Conversation
     return Effect()
         .persist(created)
         .thenRun(done -> created.members().forEach(member -> index(member, created.title())))
-        .thenReply(create.replyTo(), this::info);
+        .thenReply(create.replyTo(), after -> info(after, create.creatorId()));
   }
 
   private ReplyEffect<Event, State> onAddMember(State state, AddMember add) {
@@ -331,7 +377,7 @@ public final class Conversation
       return Effect().reply(add.replyTo(), new Rejected(Failure.INVALID, "invalid user id"));
     }
     if (state.isMember(add.userId())) {
-      return Effect().reply(add.replyTo(), info(state));
+      return Effect().reply(add.replyTo(), info(state, add.requesterId()));
     }
     if (state.members().size() >= settings.maxMembers()) {
       return Effect().reply(add.replyTo(), tooManyMembers());
@@ -339,12 +385,12 @@ public final class Conversation
     return Effect()
         .persist(new MemberAdded(conversationId, add.userId(), add.requesterId()))
         .thenRun(added -> index(add.userId(), added.title()))
-        .thenReply(add.replyTo(), this::info);
+        .thenReply(add.replyTo(), added -> info(added, add.requesterId()));
   }
 
   private ReplyEffect<Event, State> onGetInfo(State state, GetInfo get) {
     Rejected denied = checkMember(state, get.requesterId());
-    return Effect().reply(get.replyTo(), denied != null ? denied : info(state));
+    return Effect().reply(get.replyTo(), denied != null ? denied : info(state, get.requesterId()));
   }
 
   private ReplyEffect<Event, State> onGetRecent(State state, GetRecent get) {
@@ -355,6 +401,49 @@ public final class Conversation
     List<MessageRecord> messages =
         recent.between(get.afterSeq(), get.beforeSeq(), get.limit(), get.keep());
     return Effect().reply(get.replyTo(), new Recent(messages, recent.floor(), recent.lastAcked()));
+  }
+
+  private ReplyEffect<Event, State> onMarkReceipt(State state, MarkReceipt mark) {
+    Rejected denied = checkMember(state, mark.userId());
+    if (denied == null && (mark.seq() < 1 || mark.seq() > recent.lastAcked())) {
+      denied =
+          new Rejected(
+              Failure.INVALID, "seq " + mark.seq() + " is not a message of " + conversationId);
+    }
+    if (denied != null) {
+      return Effect().reply(mark.replyTo(), denied);
+    }
+    if (mark.kind() == ReceiptKind.DELIVERED) {
+      if (deliveredSeqs.getOrDefault(mark.userId(), 0L) < mark.seq()) {
+        deliveredSeqs.put(mark.userId(), mark.seq());
+        forwardReceipt(state, mark);
+      }
+      return Effect()
+          .reply(mark.replyTo(), new Receipted(conversationId, state.readSeq(mark.userId())));
+    }
+    if (state.readSeq(mark.userId()) >= mark.seq()) {
+      return Effect()
+          .reply(mark.replyTo(), new Receipted(conversationId, state.readSeq(mark.userId())));
+    }
+    return Effect()
+        .persist(new ReadMarked(conversationId, mark.userId(), mark.seq()))
+        .thenRun(marked -> forwardReceipt(marked, mark))
+        .thenReply(
+            mark.replyTo(), marked -> new Receipted(conversationId, marked.readSeq(mark.userId())));
+  }
+
+  /** To every member's devices but the one that sent it: the reader's other devices follow too. */
+  private void forwardReceipt(State state, MarkReceipt mark) {
+    NodeRouter.ReceiptPush receipt =
+        new NodeRouter.ReceiptPush(
+            conversationId, mark.userId(), mark.seq(), mark.kind().name().toLowerCase(Locale.ROOT));
+    settings
+        .fanout()
+        .tell(
+            new Fanout.Deliver(
+                receipt,
+                new NodeRouter.Recipient(mark.userId(), mark.deviceId()),
+                state.members()));
   }
 
   private ReplyEffect<Event, State> onSend(State state, Send send) {
@@ -445,7 +534,7 @@ public final class Conversation
       recent.add(record);
       replyAll(
           send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
-      settings.fanout().tell(new Fanout.Deliver(record, state.members()));
+      settings.fanout().tell(Fanout.Deliver.message(record, state.members()));
     } else {
       // The seq is burnt (a jump, as after a failure): reusing it could reorder the log.
       replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
@@ -478,8 +567,13 @@ public final class Conversation
         Failure.INVALID, "a conversation has at most " + settings.maxMembers() + " members");
   }
 
-  private Info info(State state) {
-    return new Info(conversationId, state.members(), state.title(), recent.lastAcked());
+  private Info info(State state, String requesterId) {
+    return new Info(
+        conversationId,
+        state.members(),
+        state.title(),
+        recent.lastAcked(),
+        state.readSeq(requesterId));
   }
 
   private static void replyAll(Pending send, Reply reply) {
@@ -495,11 +589,13 @@ public final class Conversation
     return newEventHandlerBuilder()
         .forAnyState()
         .onEvent(
-            Created.class, (state, created) -> new State(created.members(), created.title(), 0))
+            Created.class,
+            (state, created) -> new State(created.members(), created.title(), 0, Map.of()))
         .onEvent(MemberAdded.class, (state, added) -> state.withMember(added.userId()))
         .onEvent(SeqReserved.class, (state, reserved) -> state.reservedUpTo(reserved.upTo()))
         .onEvent(
             SeqCheckpointed.class, (state, checkpoint) -> state.reservedUpTo(checkpoint.lastSeq()))
+        .onEvent(ReadMarked.class, (state, marked) -> state.readUpTo(marked.userId(), marked.seq()))
         .build();
   }
 }

@@ -48,7 +48,7 @@ public final class ConversationDirectory {
             });
   }
 
-  /** Null when the user is no longer a member. Read markers arrive with receipts: 0 until then. */
+  /** Null when the user is no longer a member. */
   private CompletionStage<Summary> summary(String userId, String conversationId) {
     return sharding
         .entityRefFor(Conversation.ENTITY_KEY, conversationId)
@@ -57,7 +57,11 @@ public final class ConversationDirectory {
             reply ->
                 reply instanceof Conversation.Info info
                     ? new Summary(
-                        info.conversationId(), info.members(), info.title(), info.lastSeq(), 0)
+                        info.conversationId(),
+                        info.members(),
+                        info.title(),
+                        info.lastSeq(),
+                        info.readSeq())
                     : null);
   }
 }

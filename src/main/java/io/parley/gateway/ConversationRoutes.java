@@ -213,6 +213,7 @@ public final class ConversationRoutes extends AllDirectives {
       view.put("title", info.title());
     }
     view.put("lastSeq", info.lastSeq());
+    view.put("readSeq", info.readSeq());
     return view;
   }
 

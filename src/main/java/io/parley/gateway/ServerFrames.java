@@ -3,6 +3,7 @@ package io.parley.gateway;
 import io.parley.conversation.Conversation;
 import io.parley.history.HistoryService;
 import io.parley.pipeline.MessageRecord;
+import io.parley.routing.NodeRouter;
 
 /** Turns domain outcomes into frames; the one place where a failure gets its error code. */
 final class ServerFrames {
@@ -16,6 +17,16 @@ final class ServerFrames {
         record.body(),
         record.sentAt(),
         record.idempotencyKey());
+  }
+
+  static ServerFrame.ReceiptNotice receipt(NodeRouter.ReceiptPush receipt) {
+    return new ServerFrame.ReceiptNotice(
+        receipt.conversationId(), receipt.userId(), receipt.seq(), receipt.kind());
+  }
+
+  static ServerFrame.Presence presence(NodeRouter.PresencePush presence) {
+    return new ServerFrame.Presence(
+        presence.userId(), presence.online() ? "online" : "offline", presence.lastSeen());
   }
 
   static ServerFrame.History history(String conversationId, HistoryService.Answer.Found found) {

@@ -2,11 +2,16 @@ package io.parley.gateway;
 
 import io.parley.conversation.Conversation;
 import io.parley.history.HistoryService;
+import io.parley.presence.PresenceHub;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.routing.NodeRouter;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashSet;
+import java.util.Locale;
+import java.util.Set;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -97,7 +102,10 @@ public final class Session {
       /* how long a client told to reconnect as a slow consumer may take to read its last frames */
       Duration slowClientGrace,
       RateLimits.Settings rateLimits,
-      HistoryService history) {}
+      HistoryService history,
+      ActorRef<PresenceHub.Command> presence,
+      /* conversations a connection may have open at once */
+      int maxOpen) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -114,6 +122,9 @@ public final class Session {
   private String leaveReason;
 
   private final RateLimits rateLimits;
+
+  /** Conversations this device has open: it sees their presence and typing. */
+  private final Set<String> opened = new HashSet<>();
 
   private Session(
       ActorContext<Command> context,
@@ -188,6 +199,7 @@ public final class Session {
                       settings.node(),
                       (int) settings.heartbeatInterval().toSeconds()));
               settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
+              settings.presence().tell(new PresenceHub.DeviceActive(userId));
               timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
               return stash.unstashAll(connected());
             })
@@ -223,6 +235,7 @@ public final class Session {
             Heartbeat.class,
             beat -> {
               refreshRegistration();
+              settings.presence().tell(new PresenceHub.DeviceActive(userId));
               return Behaviors.same();
             })
         .onMessage(
@@ -242,8 +255,15 @@ public final class Session {
   }
 
   private Behavior<Command> onRouted(Routed routed) {
-    if (routed.delivery() instanceof NodeRouter.Push push) {
+    NodeRouter.Delivery delivery = routed.delivery();
+    if (delivery instanceof NodeRouter.Push push) {
       push(ServerFrames.message(push.record()));
+    } else if (delivery instanceof NodeRouter.ReceiptPush receipt) {
+      push(ServerFrames.receipt(receipt));
+    } else if (delivery instanceof NodeRouter.PresencePush presence) {
+      push(ServerFrames.presence(presence));
+    } else if (delivery instanceof NodeRouter.TypingPush typing) {
+      push(new ServerFrame.TypingNotice(typing.conversationId(), typing.userId()));
     } else if (routed.delivery() instanceof NodeRouter.Leave leave && leaveReason == null) {
       // Answers to requests already made still go out; then `reconnect` and the close.
       leaveReason = leave.reason();
@@ -319,8 +339,34 @@ public final class Session {
       context.pipeToSelf(
           settings.history().after(userId, sync.conversationId(), sync.afterSeq(), sync.limit()),
           (answer, failure) -> new HistoryAnswered(sync, answer, failure));
+    } else if (frame instanceof ClientFrame.Receipt receipt) {
+      askConversation(
+          frame,
+          receipt.conversationId(),
+          replyTo ->
+              new Conversation.MarkReceipt(
+                  userId,
+                  deviceId,
+                  receipt.seq(),
+                  Conversation.ReceiptKind.valueOf(receipt.kind().toUpperCase(Locale.ROOT)),
+                  replyTo));
+    } else if (frame instanceof ClientFrame.Close close) {
+      if (opened.remove(close.conversationId())) {
+        settings.presence().tell(new PresenceHub.Unview(inbox, close.conversationId()));
+      }
+    } else if (frame instanceof ClientFrame.Typing typing
+        && opened.contains(typing.conversationId())) {
+      settings.presence().tell(new PresenceHub.Typing(typing.conversationId(), userId));
+    } else if (frame instanceof ClientFrame.Open open
+        && opened.size() >= settings.maxOpen()
+        && !opened.contains(open.conversationId())) {
+      push(
+          ServerFrames.error(
+              ErrorCode.BAD_REQUEST,
+              "at most " + settings.maxOpen() + " conversations may be open; close one first",
+              frame.type()));
     } else if (frame instanceof ClientFrame.ConversationFrame about) {
-      // Every other frame names a conversation: only members may open, sync, type or mark it.
+      // Opening, or typing in a conversation not open here: only members may.
       askConversation(
           frame, about.conversationId(), replyTo -> new Conversation.GetInfo(userId, replyTo));
     }
@@ -382,11 +428,23 @@ public final class Session {
       push(
           new ServerFrame.Ack(
               acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
+    } else if (reply instanceof Conversation.Info info) {
+      onMember(replied.frame(), info);
     }
-    // Other frames only needed the membership check: open, close, typing and receipts are
-    // accepted from members; presence, typing and receipt fan-out build on it.
+    // An accepted receipt has no answer: the other devices get it.
     closeIfLeavingAndIdle();
     return Behaviors.same();
+  }
+
+  /** The membership check of an {@code open} or {@code typing} passed. */
+  private void onMember(ClientFrame frame, Conversation.Info info) {
+    if (frame instanceof ClientFrame.Open open && opened.add(open.conversationId())) {
+      settings
+          .presence()
+          .tell(new PresenceHub.View(inbox, userId, open.conversationId(), info.members()));
+    } else if (frame instanceof ClientFrame.Typing typing) {
+      settings.presence().tell(new PresenceHub.Typing(typing.conversationId(), userId));
+    }
   }
 
   private void push(ServerFrame frame) {
@@ -420,7 +478,15 @@ public final class Session {
   private void cleanUp() {
     timers.cancelAll();
     settings.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
-    settings.registry().unregister(userId, deviceId, settings.node());
+    ActorRef<PresenceHub.Command> presence = settings.presence();
+    presence.tell(new PresenceHub.ViewerGone(inbox));
+    Instant gone = Instant.now();
+    // Presence checks the registry for other devices, so it hears of this one after removal.
+    settings
+        .registry()
+        .unregister(userId, deviceId, settings.node())
+        .whenComplete(
+            (removed, failure) -> presence.tell(new PresenceHub.DeviceGone(userId, gone)));
     outbound.complete();
   }
 }

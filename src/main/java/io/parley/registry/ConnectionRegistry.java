@@ -78,7 +78,7 @@ public final class ConnectionRegistry {
     this.clock = clock;
   }
 
-  static String key(String userId) {
+  public static String key(String userId) {
     return "conn:" + userId;
   }
 

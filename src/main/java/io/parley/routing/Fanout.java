@@ -9,7 +9,6 @@ import io.parley.registry.ConnectionRegistry.DeviceLocation;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -17,9 +16,9 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 
 /**
- * Delivers a durable message to the members' connected devices: one Redis round trip locates every
- * device, then one {@link NodeRouter.Envelope} goes to each node that holds any of them. Nodes
- * without recipients get nothing; nothing is broadcast.
+ * Delivers a durable message, or a receipt, to the members' connected devices: one Redis round trip
+ * locates every device, then one {@link NodeRouter.Envelope} goes to each node that holds any of
+ * them. Nodes without recipients get nothing; nothing is broadcast.
  *
  * <p>Order: lookups go out on one Redis connection and complete in order, so envelopes of one
  * conversation leave in seq order, and Pekko keeps the order between two actors.
@@ -28,10 +27,19 @@ public final class Fanout {
 
   public interface Command extends CborSerializable {}
 
-  /**
-   * Push {@code record} to every connected device of {@code members} (the sending device excepted).
-   */
-  public record Deliver(MessageRecord record, List<String> members) implements Command {}
+  /** Push {@code delivery} to every connected device of {@code members} but {@code except}. */
+  public record Deliver(
+      NodeRouter.Delivery delivery, NodeRouter.Recipient except, List<String> members)
+      implements Command {
+
+    /** A message goes to every device of every member but the one that sent it. */
+    public static Deliver message(MessageRecord record, List<String> members) {
+      return new Deliver(
+          new NodeRouter.Push(record),
+          new NodeRouter.Recipient(record.senderId(), record.senderDevice()),
+          members);
+    }
+  }
 
   private record Located(Deliver deliver, List<DeviceLocation> locations) implements Command {}
 
@@ -79,8 +87,8 @@ public final class Fanout {
             context
                 .getLog()
                 .warn(
-                    "cannot locate members of {}: {}",
-                    deliver.record().conversationId(),
+                    "cannot locate members for a {}: {}",
+                    deliver.delivery().getClass().getSimpleName(),
                     failure.toString());
             lookupFailures.increment();
             return new Located(deliver, List.of());
@@ -91,41 +99,31 @@ public final class Fanout {
   }
 
   private Behavior<Command> onLocated(Located located) {
-    MessageRecord record = located.deliver().record();
+    Deliver deliver = located.deliver();
     ConnectionRegistry.byNode(located.locations())
         .forEach(
             (node, devices) -> {
               List<NodeRouter.Recipient> recipients =
                   devices.stream()
-                      .filter(device -> !isSendingDevice(record, device))
                       .map(device -> new NodeRouter.Recipient(device.userId(), device.deviceId()))
+                      .filter(recipient -> !recipient.equals(deliver.except()))
                       .toList();
               ActorRef<NodeRouter.Command> router = routers.get(node);
               if (router == null) {
                 unknownNodes.increment();
               } else if (!recipients.isEmpty()) {
-                router.tell(new NodeRouter.Envelope(record, recipients));
+                router.tell(new NodeRouter.Envelope(deliver.delivery(), recipients));
               }
             });
     return Behaviors.same();
-  }
-
-  private static boolean isSendingDevice(MessageRecord record, DeviceLocation device) {
-    return device.userId().equals(record.senderId())
-        && device.deviceId().equals(record.senderDevice());
   }
 
   private Behavior<Command> onRoutersChanged(RoutersChanged changed) {
     routers.clear();
     for (ActorRef<NodeRouter.Command> router :
         changed.listing().getServiceInstances(NodeRouter.KEY)) {
-      routers.put(nodeOf(router.path().address()), router);
+      routers.put(NodeNames.of(router.path().address(), selfNode), router);
     }
     return Behaviors.same();
-  }
-
-  /** Registry entries name nodes by their cluster address; local refs carry no host. */
-  private String nodeOf(Address address) {
-    return address.hasLocalScope() ? selfNode : address.toString();
   }
 }

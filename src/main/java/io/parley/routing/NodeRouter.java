@@ -1,10 +1,13 @@
 package io.parley.routing;
 
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
 import io.micrometer.core.instrument.Counter;
 import io.parley.CborSerializable;
 import io.parley.ops.Metrics;
 import io.parley.pipeline.MessageRecord;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -33,8 +36,8 @@ public final class NodeRouter {
 
   public interface Command extends CborSerializable {}
 
-  /** A durable message for some devices held by this node. */
-  public record Envelope(MessageRecord record, List<Recipient> recipients) implements Command {}
+  /** A message or receipt for some devices held by this node. */
+  public record Envelope(Delivery delivery, List<Recipient> recipients) implements Command {}
 
   public record Recipient(String userId, String deviceId) implements CborSerializable {}
 
@@ -59,10 +62,28 @@ public final class NodeRouter {
     INSTANCE
   }
 
-  /** What the router hands a session. */
+  /** What the router (or the node's presence hub) hands a session. */
+  @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "kind")
+  @JsonSubTypes({
+    @JsonSubTypes.Type(value = Push.class, name = "message"),
+    @JsonSubTypes.Type(value = ReceiptPush.class, name = "receipt"),
+    @JsonSubTypes.Type(value = PresencePush.class, name = "presence"),
+    @JsonSubTypes.Type(value = TypingPush.class, name = "typing"),
+    @JsonSubTypes.Type(value = Leave.class, name = "leave")
+  })
   public sealed interface Delivery extends CborSerializable {}
 
+  /** A durable message. */
   public record Push(MessageRecord record) implements Delivery {}
+
+  /** A member's devices have {@code kind} ("delivered" or "read") everything up to {@code seq}. */
+  public record ReceiptPush(String conversationId, String userId, long seq, String kind)
+      implements Delivery {}
+
+  /** {@code lastSeen} is null while online, and for a user never seen. */
+  public record PresencePush(String userId, boolean online, Instant lastSeen) implements Delivery {}
+
+  public record TypingPush(String conversationId, String userId) implements Delivery {}
 
   /** Tell the client to reconnect elsewhere, then close. */
   public record Leave(String reason) implements Delivery {}
@@ -81,7 +102,9 @@ public final class NodeRouter {
     this.timers = timers;
     envelopes =
         metrics.counter("parley_envelopes_received_total", "Envelopes this node's router received");
-    pushes = metrics.counter("parley_messages_pushed_total", "Messages handed to local sessions");
+    pushes =
+        metrics.counter(
+            "parley_deliveries_pushed_total", "Messages and receipts handed to local sessions");
   }
 
   public static Behavior<Command> create() {
@@ -128,7 +151,7 @@ public final class NodeRouter {
     for (Recipient recipient : envelope.recipients()) {
       ActorRef<Delivery> session = sessions.get(recipient);
       if (session != null) {
-        session.tell(new Push(envelope.record()));
+        session.tell(envelope.delivery());
         pushes.increment();
       }
     }

@@ -9,11 +9,15 @@ import com.typesafe.config.ConfigFactory;
 import io.parley.conversation.Conversation.Acked;
 import io.parley.conversation.Conversation.Failure;
 import io.parley.conversation.Conversation.Info;
+import io.parley.conversation.Conversation.ReceiptKind;
+import io.parley.conversation.Conversation.Receipted;
 import io.parley.conversation.Conversation.Rejected;
 import io.parley.conversation.Conversation.Reply;
+import io.parley.pipeline.MessageRecord;
 import io.parley.pipeline.Publisher;
 import io.parley.registry.Dedup;
 import io.parley.routing.Fanout;
+import io.parley.routing.NodeRouter;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
@@ -201,7 +205,7 @@ class ConversationTest {
     assertEquals(new Acked("c1", key, 1, NOW), replies.receiveMessage());
     Fanout.Deliver delivered = (Fanout.Deliver) delivery.receiveMessage();
     assertEquals(List.of("alice", "bob"), delivered.members());
-    assertEquals(1, delivered.record().seq());
+    assertEquals(1, pushed(delivered).seq());
     assertEquals(
         BLOCK, conversation.getState().reservedUpTo(), "a block was reserved before seq 1");
   }
@@ -242,14 +246,14 @@ class ConversationTest {
     Publisher.Publish first = publishes.get(0);
     first.replyTo().tell(new Publisher.Published(first.record(), 0));
     assertEquals(1, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
-    assertEquals(1, ((Fanout.Deliver) delivery.receiveMessage()).record().seq());
+    assertEquals(1, pushed((Fanout.Deliver) delivery.receiveMessage()).seq());
     replies.expectNoMessage();
 
     Publisher.Publish second = publishes.get(1);
     second.replyTo().tell(new Publisher.PublishFailed(second.record(), "TimeoutException"));
     assertEquals(Failure.UNAVAILABLE, rejection().failure());
     assertEquals(3, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
-    assertEquals(3, ((Fanout.Deliver) delivery.receiveMessage()).record().seq());
+    assertEquals(3, pushed((Fanout.Deliver) delivery.receiveMessage()).seq());
   }
 
   @Test
@@ -358,6 +362,73 @@ class ConversationTest {
 
     ActorRef<Conversation.Command> second = testKit.spawn(Conversation.create(id, settings()));
     assertEquals(4, sendAndAck(second, "alice").seq(), "no jump after a clean stop");
+  }
+
+  @Test
+  void readReceiptsAreStoredCumulativeAndForwardedToTheOtherDevices() {
+    create("alice", "bob");
+    for (int i = 1; i <= 3; i++) {
+      sendAndAck("alice");
+    }
+    var marked = conversation.runCommand(receipt("bob", 2, ReceiptKind.READ));
+    assertEquals(new Conversation.ReadMarked("c1", "bob", 2), marked.event());
+    assertEquals(new Receipted("c1", 2), replies.receiveMessage());
+    Fanout.Deliver forwarded = (Fanout.Deliver) delivery.receiveMessage();
+    assertEquals(new NodeRouter.ReceiptPush("c1", "bob", 2, "read"), forwarded.delivery());
+    assertEquals(new NodeRouter.Recipient("bob", "laptop"), forwarded.except());
+    assertEquals(List.of("alice", "bob"), forwarded.members(), "bob's other devices too");
+
+    var older = conversation.runCommand(receipt("bob", 1, ReceiptKind.READ));
+    assertTrue(older.events().isEmpty(), "cumulative: an older mark changes nothing");
+    assertEquals(new Receipted("c1", 2), replies.receiveMessage());
+    delivery.expectNoMessage();
+
+    conversation.runCommand(new Conversation.GetInfo("bob", replies.getRef()));
+    assertEquals(2, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq());
+    conversation.restart();
+    conversation.runCommand(new Conversation.GetInfo("bob", replies.getRef()));
+    assertEquals(
+        2, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq(), "recovered");
+    conversation.runCommand(new Conversation.GetInfo("alice", replies.getRef()));
+    assertEquals(0, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq());
+  }
+
+  @Test
+  void deliveredReceiptsAreForwardedWhenTheyGrowAndNotStored() {
+    create("alice", "bob");
+    sendAndAck("alice");
+    sendAndAck("alice");
+    var delivered = conversation.runCommand(receipt("bob", 2, ReceiptKind.DELIVERED));
+    assertTrue(delivered.events().isEmpty());
+    assertEquals(new Receipted("c1", 0), replies.receiveMessage());
+    assertEquals(
+        new NodeRouter.ReceiptPush("c1", "bob", 2, "delivered"),
+        ((Fanout.Deliver) delivery.receiveMessage()).delivery());
+    conversation.runCommand(receipt("bob", 2, ReceiptKind.DELIVERED));
+    replies.receiveMessage();
+    delivery.expectNoMessage();
+  }
+
+  @Test
+  void receiptsForUnknownSeqsOrFromNonMembersAreRefused() {
+    create("alice", "bob");
+    sendAndAck("alice");
+    conversation.runCommand(receipt("bob", 2, ReceiptKind.READ));
+    assertEquals(Failure.INVALID, rejection().failure());
+    conversation.runCommand(receipt("bob", 0, ReceiptKind.READ));
+    assertEquals(Failure.INVALID, rejection().failure());
+    conversation.runCommand(receipt("mallory", 1, ReceiptKind.READ));
+    assertEquals(Failure.FORBIDDEN, rejection().failure());
+    delivery.expectNoMessage();
+  }
+
+  private Conversation.MarkReceipt receipt(String user, long seq, ReceiptKind kind) {
+    return new Conversation.MarkReceipt(user, "laptop", seq, kind, replies.getRef());
+  }
+
+  /** The message a delivery pushes. */
+  private static MessageRecord pushed(Fanout.Deliver deliver) {
+    return assertInstanceOf(NodeRouter.Push.class, deliver.delivery()).record();
   }
 
   private Acked sendAndAck(String sender) {

@@ -9,6 +9,7 @@ import io.parley.app.NodeConfig;
 import io.parley.pipeline.MessageRecord;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.RedisConnector;
+import io.parley.presence.PresenceHub;
 import io.parley.routing.NodeRouter;
 import java.time.Clock;
 import java.time.Duration;
@@ -47,6 +48,7 @@ class SessionTest {
   private static ActorTestKit testKit;
 
   private TestProbe<NodeRouter.Command> router;
+  private TestProbe<PresenceHub.Command> presence;
   private TestSubscriber.Probe<ServerFrame> client;
   private BoundedSourceQueue<ServerFrame> buffer;
   private ActorRef<Session.Command> session;
@@ -70,6 +72,7 @@ class SessionTest {
 
   private void connect(Duration slowClientGrace) {
     router = testKit.createTestProbe();
+    presence = testKit.createTestProbe();
     ConnectionRegistry registry =
         new ConnectionRegistry(
             RedisConnector.get(testKit.system()), Duration.ofSeconds(90), Clock.systemUTC());
@@ -83,7 +86,9 @@ class SessionTest {
             4,
             slowClientGrace,
             new RateLimits.Settings(100, 100, 10, 10, 100),
-            null); // history: no sync in these tests
+            null, // history: no sync in these tests
+            presence.getRef(),
+            4);
 
     Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>>
         socket =

@@ -1,0 +1,432 @@
+package io.parley.presence;
+
+import com.typesafe.config.Config;
+import io.micrometer.core.instrument.Counter;
+import io.parley.CborSerializable;
+import io.parley.ops.Metrics;
+import io.parley.presence.PresenceStore.Status;
+import io.parley.routing.NodeNames;
+import io.parley.routing.NodeRouter;
+import io.parley.routing.NodeRouter.Delivery;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+
+/**
+ * One per node: lazy presence and typing for the node's sessions.
+ *
+ * <p>A session that opens a conversation becomes a viewer of it and of its other members. The hub
+ * records, in Redis, that this node holds viewers of those users and of that conversation ({@link
+ * PresenceStore#watch}). When a user comes online or goes offline, the hub of the node where that
+ * happened tells only the hubs listed for that user, and each pushes to its own viewers; typing
+ * goes the same way to the hubs listed for the conversation. Nothing is broadcast, and users whom
+ * nobody views cost nothing but their heartbeat.
+ *
+ * <p>Flaps: a device that disconnects makes its user offline only after {@code offlineDebounce},
+ * and only if no device of the user is registered by then (on any node). A reconnect within that
+ * time therefore shows viewers nothing. A crashed node's users go offline when their presence key
+ * expires; every hub re-reads the status of the users its viewers watch each {@code pollInterval},
+ * which also repairs a missed announcement.
+ */
+public final class PresenceHub {
+
+  public static final ServiceKey<Command> KEY =
+      ServiceKey.create(Command.class, "parley-presence-hub");
+
+  public interface Command extends CborSerializable {}
+
+  /** A device of the user connected or sent its heartbeat. */
+  public record DeviceActive(String userId) implements Command {}
+
+  /** A device of the user disconnected cleanly at {@code at}. */
+  public record DeviceGone(String userId, Instant at) implements Command {}
+
+  /** {@code viewer} (a session of {@code userId}) opened the conversation of these members. */
+  public record View(
+      ActorRef<Delivery> viewer, String userId, String conversationId, List<String> members)
+      implements Command {}
+
+  public record Unview(ActorRef<Delivery> viewer, String conversationId) implements Command {}
+
+  /** The session is gone: it views nothing any more. */
+  public record ViewerGone(ActorRef<Delivery> viewer) implements Command {}
+
+  /** {@code userId} is typing in the conversation. */
+  public record Typing(String conversationId, String userId) implements Command {}
+
+  /** Between hubs: a user's status changed. */
+  public record StatusChanged(String userId, boolean online, Instant lastSeen) implements Command {}
+
+  /** Between hubs: someone types in a conversation this node's sessions view. */
+  public record TypingSeen(String conversationId, String userId) implements Command {}
+
+  private record HubsChanged(Receptionist.Listing listing) implements Command {}
+
+  private record Announce(Command change, List<String> nodes) implements Command {}
+
+  private record OfflineDue(String userId, Instant at) implements Command {}
+
+  private record ViewStatuses(
+      ActorRef<Delivery> viewer, long startedAt, Map<String, Status> statuses)
+      implements Command {}
+
+  private record Polled(long startedAt, Map<String, Status> statuses) implements Command {}
+
+  private enum Poll implements Command {
+    INSTANCE
+  }
+
+  private enum RefreshWatches implements Command {
+    INSTANCE
+  }
+
+  /** Timing and limits ({@code parley.presence}). */
+  public record Settings(Duration offlineDebounce, Duration pollInterval, Duration watchRefresh) {
+
+    public static Settings fromConfig(Config presence) {
+      return new Settings(
+          presence.getDuration("offline-debounce"),
+          presence.getDuration("poll-interval"),
+          presence.getDuration("watch-refresh"));
+    }
+  }
+
+  /** What one session views. */
+  private record Viewer(String userId, Map<String, Set<String>> othersByConversation) {}
+
+  private final ActorContext<Command> context;
+  private final TimerScheduler<Command> timers;
+  private final PresenceStore store;
+  private final String selfNode;
+  private final Settings settings;
+  private final Map<String, ActorRef<Command>> hubs = new HashMap<>();
+  private final Map<ActorRef<Delivery>, Viewer> viewers = new HashMap<>();
+  private final Map<String, Set<ActorRef<Delivery>>> viewersByConversation = new HashMap<>();
+
+  /** Per watched user: each viewing session and in how many of its open conversations. */
+  private final Map<String, Map<ActorRef<Delivery>, Integer>> watchersByUser = new HashMap<>();
+
+  /** The last status pushed for each watched user, and when (a counter) it last changed. */
+  private final Map<String, Status> known = new HashMap<>();
+
+  private final Map<String, Long> changedAt = new HashMap<>();
+  private long clock;
+  private final Counter announcements;
+
+  private PresenceHub(
+      ActorContext<Command> context,
+      TimerScheduler<Command> timers,
+      PresenceStore store,
+      String selfNode,
+      Settings settings) {
+    this.context = context;
+    this.timers = timers;
+    this.store = store;
+    this.selfNode = selfNode;
+    this.settings = settings;
+    announcements =
+        Metrics.get(context.getSystem())
+            .counter(
+                "parley_presence_announcements_total",
+                "Status changes and typing notices sent to the nodes of their viewers");
+  }
+
+  public static Behavior<Command> create(PresenceStore store, String selfNode, Settings settings) {
+    return Behaviors.setup(
+        context ->
+            Behaviors.withTimers(
+                timers -> {
+                  var receptionist = context.getSystem().receptionist();
+                  receptionist.tell(Receptionist.register(KEY, context.getSelf()));
+                  receptionist.tell(
+                      Receptionist.subscribe(
+                          KEY,
+                          context.messageAdapter(Receptionist.Listing.class, HubsChanged::new)));
+                  timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
+                  timers.startTimerWithFixedDelay(
+                      RefreshWatches.INSTANCE, settings.watchRefresh());
+                  return new PresenceHub(context, timers, store, selfNode, settings).behavior();
+                }));
+  }
+
+  private Behavior<Command> behavior() {
+    return Behaviors.receive(Command.class)
+        .onMessage(DeviceActive.class, this::onDeviceActive)
+        .onMessage(DeviceGone.class, this::onDeviceGone)
+        .onMessage(OfflineDue.class, this::onOfflineDue)
+        .onMessage(View.class, this::onView)
+        .onMessage(ViewStatuses.class, this::onViewStatuses)
+        .onMessage(Unview.class, unview -> unview(unview.viewer(), unview.conversationId()))
+        .onMessage(ViewerGone.class, gone -> onViewerGone(gone.viewer()))
+        .onMessage(Typing.class, this::onTyping)
+        .onMessage(Announce.class, this::onAnnounce)
+        .onMessage(StatusChanged.class, this::onStatusChanged)
+        .onMessage(TypingSeen.class, this::onTypingSeen)
+        .onMessage(Poll.class, poll -> onPoll())
+        .onMessage(Polled.class, this::onPolled)
+        .onMessage(RefreshWatches.class, refresh -> onRefreshWatches())
+        .onMessage(HubsChanged.class, this::onHubsChanged)
+        .build();
+  }
+
+  // ---- a user's own devices -------------------------------------------------------------
+
+  private Behavior<Command> onDeviceActive(DeviceActive active) {
+    String userId = active.userId();
+    announceIf(store.markOnline(userId), new StatusChanged(userId, true, null));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onDeviceGone(DeviceGone gone) {
+    timers.startSingleTimer(
+        "offline-" + gone.userId(),
+        new OfflineDue(gone.userId(), gone.at()),
+        settings.offlineDebounce());
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onOfflineDue(OfflineDue due) {
+    String userId = due.userId();
+    announceIf(
+        store.markOfflineIfGone(userId, due.at()), new StatusChanged(userId, false, due.at()));
+    return Behaviors.same();
+  }
+
+  // ---- announcing to the hubs that want it ----------------------------------------------
+
+  /** Once {@code happened} completes true, tells {@code change} to the hubs that want it. */
+  private void announceIf(CompletionStage<Boolean> happened, Command change) {
+    context.pipeToSelf(
+        happened.thenCompose(yes -> yes ? nodesFor(change) : CompletableFuture.completedFuture(null)),
+        (nodes, failure) -> {
+          if (failure != null) {
+            context.getLog().warn("presence update failed: {}", failure.toString());
+          }
+          return new Announce(change, nodes == null ? List.of() : nodes);
+        });
+  }
+
+  private CompletionStage<List<String>> nodesFor(Command change) {
+    return change instanceof TypingSeen typing
+        ? store.viewersOf(typing.conversationId())
+        : store.watchersOf(((StatusChanged) change).userId());
+  }
+
+  private Behavior<Command> onAnnounce(Announce announce) {
+    for (String node : announce.nodes()) {
+      ActorRef<Command> hub = hubs.get(node);
+      if (hub != null) {
+        hub.tell(announce.change());
+        announcements.increment();
+      }
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTyping(Typing typing) {
+    announceIf(
+        CompletableFuture.completedFuture(true),
+        new TypingSeen(typing.conversationId(), typing.userId()));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onHubsChanged(HubsChanged changed) {
+    hubs.clear();
+    for (ActorRef<Command> hub : changed.listing().getServiceInstances(KEY)) {
+      hubs.put(NodeNames.of(hub.path().address(), selfNode), hub);
+    }
+    return Behaviors.same();
+  }
+
+  // ---- this node's viewers --------------------------------------------------------------
+
+  private Behavior<Command> onView(View view) {
+    ActorRef<Delivery> session = view.viewer();
+    Viewer viewer = viewers.get(session);
+    if (viewer == null) {
+      viewer = new Viewer(view.userId(), new HashMap<>());
+      viewers.put(session, viewer);
+      context.watchWith(session, new ViewerGone(session));
+    }
+    if (viewer.othersByConversation().containsKey(view.conversationId())) {
+      unview(session, view.conversationId()); // members may have changed: view afresh
+    }
+    Set<String> others = new HashSet<>(view.members());
+    others.remove(view.userId());
+    viewer.othersByConversation().put(view.conversationId(), others);
+    List<String> newlyWatched = others.stream().filter(this::unwatched).toList();
+    others.forEach(
+        user ->
+            watchersByUser.computeIfAbsent(user, u -> new HashMap<>()).merge(session, 1, Integer::sum));
+    Set<ActorRef<Delivery>> conversationViewers =
+        viewersByConversation.computeIfAbsent(view.conversationId(), c -> new HashSet<>());
+    boolean newConversation = conversationViewers.isEmpty();
+    conversationViewers.add(session);
+    remember(
+        store.watch(
+            selfNode,
+            newlyWatched,
+            newConversation ? List.of(view.conversationId()) : List.of()),
+        "watch");
+    long startedAt = ++clock;
+    context.pipeToSelf(
+        store.statuses(others),
+        (statuses, failure) ->
+            new ViewStatuses(session, startedAt, failure == null ? statuses : Map.of()));
+    return Behaviors.same();
+  }
+
+  private boolean unwatched(String userId) {
+    return !watchersByUser.containsKey(userId);
+  }
+
+  /** The current status of each member goes to the new viewer at once, changes to the others. */
+  private Behavior<Command> onViewStatuses(ViewStatuses answer) {
+    applyStatuses(answer.statuses(), answer.startedAt(), answer.viewer());
+    for (String userId : answer.statuses().keySet()) {
+      Status latest = known.get(userId);
+      if (latest != null
+          && watchersByUser.getOrDefault(userId, Map.of()).containsKey(answer.viewer())) {
+        answer.viewer().tell(push(userId, latest));
+      }
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> unview(ActorRef<Delivery> session, String conversationId) {
+    Viewer viewer = viewers.get(session);
+    Set<String> others =
+        viewer == null ? null : viewer.othersByConversation().remove(conversationId);
+    if (others == null) {
+      return Behaviors.same();
+    }
+    List<String> unwatched = others.stream().filter(user -> dropWatcher(user, session)).toList();
+    Set<ActorRef<Delivery>> conversationViewers = viewersByConversation.get(conversationId);
+    boolean lastViewer = conversationViewers != null && conversationViewers.remove(session) && conversationViewers.isEmpty();
+    if (lastViewer) {
+      viewersByConversation.remove(conversationId);
+    }
+    remember(
+        store.unwatch(selfNode, unwatched, lastViewer ? List.of(conversationId) : List.of()),
+        "unwatch");
+    return Behaviors.same();
+  }
+
+  /** True when {@code session} was the user's last watcher on this node. */
+  private boolean dropWatcher(String userId, ActorRef<Delivery> session) {
+    Map<ActorRef<Delivery>, Integer> sessions = watchersByUser.get(userId);
+    if (sessions == null) {
+      return false;
+    }
+    sessions.computeIfPresent(session, (s, count) -> count > 1 ? count - 1 : null);
+    if (!sessions.isEmpty()) {
+      return false;
+    }
+    watchersByUser.remove(userId);
+    known.remove(userId);
+    changedAt.remove(userId);
+    return true;
+  }
+
+  private Behavior<Command> onViewerGone(ActorRef<Delivery> session) {
+    Viewer viewer = viewers.get(session);
+    if (viewer != null) {
+      List.copyOf(viewer.othersByConversation().keySet())
+          .forEach(conversation -> unview(session, conversation));
+      viewers.remove(session);
+    }
+    return Behaviors.same();
+  }
+
+  // ---- changes reaching this node -------------------------------------------------------
+
+  private Behavior<Command> onStatusChanged(StatusChanged changed) {
+    if (watchersByUser.containsKey(changed.userId())) {
+      changedAt.put(changed.userId(), ++clock);
+      applyStatuses(
+          Map.of(changed.userId(), new Status(changed.online(), changed.lastSeen())), clock, null);
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onTypingSeen(TypingSeen typing) {
+    for (ActorRef<Delivery> session :
+        viewersByConversation.getOrDefault(typing.conversationId(), Set.of())) {
+      Viewer viewer = viewers.get(session);
+      if (viewer != null && !viewer.userId().equals(typing.userId())) {
+        session.tell(new NodeRouter.TypingPush(typing.conversationId(), typing.userId()));
+      }
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPoll() {
+    if (!watchersByUser.isEmpty()) {
+      long startedAt = ++clock;
+      context.pipeToSelf(
+          store.statuses(List.copyOf(watchersByUser.keySet())),
+          (statuses, failure) -> new Polled(startedAt, failure == null ? statuses : Map.of()));
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onPolled(Polled polled) {
+    applyStatuses(polled.statuses(), polled.startedAt(), null);
+    return Behaviors.same();
+  }
+
+  /**
+   * Pushes each status that differs from the last one pushed to the user's viewers ({@code
+   * except} gets it from the caller). A status read before a newer announcement ({@code readAt}
+   * is earlier than the user's {@code changedAt}) is stale and skipped.
+   */
+  private void applyStatuses(
+      Map<String, Status> statuses, long readAt, ActorRef<Delivery> except) {
+    statuses.forEach(
+        (userId, status) -> {
+          Map<ActorRef<Delivery>, Integer> sessions = watchersByUser.get(userId);
+          if (sessions == null || changedAt.getOrDefault(userId, Long.MIN_VALUE) > readAt) {
+            return;
+          }
+          Status before = known.put(userId, status);
+          if (before == null || before.online() != status.online()) {
+            sessions.keySet().stream()
+                .filter(session -> !session.equals(except))
+                .forEach(session -> session.tell(push(userId, status)));
+          }
+        });
+  }
+
+  private static NodeRouter.PresencePush push(String userId, Status status) {
+    return new NodeRouter.PresencePush(userId, status.online(), status.lastSeen());
+  }
+
+  private Behavior<Command> onRefreshWatches() {
+    remember(
+        store.watch(selfNode, watchersByUser.keySet(), viewersByConversation.keySet()),
+        "watch refresh");
+    return Behaviors.same();
+  }
+
+  private void remember(CompletionStage<Void> write, String what) {
+    write.whenComplete(
+        (ok, failure) -> {
+          if (failure != null) {
+            context.getLog().warn("presence {} failed: {}", what, failure.toString());
+          }
+        });
+  }
+}
