@@ -80,8 +80,7 @@ public final class PresenceHub {
   private record OfflineDue(String userId, Instant at) implements Command {}
 
   private record ViewStatuses(
-      ActorRef<Delivery> viewer, long startedAt, Map<String, Status> statuses)
-      implements Command {}
+      ActorRef<Delivery> viewer, long startedAt, Map<String, Status> statuses) implements Command {}
 
   private record Polled(long startedAt, Map<String, Status> statuses) implements Command {}
 
@@ -156,8 +155,7 @@ public final class PresenceHub {
                           KEY,
                           context.messageAdapter(Receptionist.Listing.class, HubsChanged::new)));
                   timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
-                  timers.startTimerWithFixedDelay(
-                      RefreshWatches.INSTANCE, settings.watchRefresh());
+                  timers.startTimerWithFixedDelay(RefreshWatches.INSTANCE, settings.watchRefresh());
                   return new PresenceHub(context, timers, store, selfNode, settings).behavior();
                 }));
   }
@@ -210,7 +208,8 @@ public final class PresenceHub {
   /** Once {@code happened} completes true, tells {@code change} to the hubs that want it. */
   private void announceIf(CompletionStage<Boolean> happened, Command change) {
     context.pipeToSelf(
-        happened.thenCompose(yes -> yes ? nodesFor(change) : CompletableFuture.completedFuture(null)),
+        happened.thenCompose(
+            yes -> yes ? nodesFor(change) : CompletableFuture.completedFuture(null)),
         (nodes, failure) -> {
           if (failure != null) {
             context.getLog().warn("presence update failed: {}", failure.toString());
@@ -270,16 +269,16 @@ public final class PresenceHub {
     List<String> newlyWatched = others.stream().filter(this::unwatched).toList();
     others.forEach(
         user ->
-            watchersByUser.computeIfAbsent(user, u -> new HashMap<>()).merge(session, 1, Integer::sum));
+            watchersByUser
+                .computeIfAbsent(user, u -> new HashMap<>())
+                .merge(session, 1, Integer::sum));
     Set<ActorRef<Delivery>> conversationViewers =
         viewersByConversation.computeIfAbsent(view.conversationId(), c -> new HashSet<>());
     boolean newConversation = conversationViewers.isEmpty();
     conversationViewers.add(session);
     remember(
         store.watch(
-            selfNode,
-            newlyWatched,
-            newConversation ? List.of(view.conversationId()) : List.of()),
+            selfNode, newlyWatched, newConversation ? List.of(view.conversationId()) : List.of()),
         "watch");
     long startedAt = ++clock;
     context.pipeToSelf(
@@ -315,7 +314,10 @@ public final class PresenceHub {
     }
     List<String> unwatched = others.stream().filter(user -> dropWatcher(user, session)).toList();
     Set<ActorRef<Delivery>> conversationViewers = viewersByConversation.get(conversationId);
-    boolean lastViewer = conversationViewers != null && conversationViewers.remove(session) && conversationViewers.isEmpty();
+    boolean lastViewer =
+        conversationViewers != null
+            && conversationViewers.remove(session)
+            && conversationViewers.isEmpty();
     if (lastViewer) {
       viewersByConversation.remove(conversationId);
     }
@@ -389,12 +391,11 @@ public final class PresenceHub {
   }
 
   /**
-   * Pushes each status that differs from the last one pushed to the user's viewers ({@code
-   * except} gets it from the caller). A status read before a newer announcement ({@code readAt}
-   * is earlier than the user's {@code changedAt}) is stale and skipped.
+   * Pushes each status that differs from the last one pushed to the user's viewers ({@code except}
+   * gets it from the caller). A status read before a newer announcement ({@code readAt} is earlier
+   * than the user's {@code changedAt}) is stale and skipped.
    */
-  private void applyStatuses(
-      Map<String, Status> statuses, long readAt, ActorRef<Delivery> except) {
+  private void applyStatuses(Map<String, Status> statuses, long readAt, ActorRef<Delivery> except) {
     statuses.forEach(
         (userId, status) -> {
           Map<ActorRef<Delivery>, Integer> sessions = watchersByUser.get(userId);

@@ -29,8 +29,8 @@ import java.util.stream.Stream;
  *       hold a viewer of a conversation (typing goes to them).
  * </ul>
  *
- * A status change is told to the nodes in {@code pwatch} only: its cost grows with the viewers of
- * a user, not with their contacts.
+ * A status change is told to the nodes in {@code pwatch} only: its cost grows with the viewers of a
+ * user, not with their contacts.
  */
 public final class PresenceStore {
 
@@ -147,9 +147,7 @@ public final class PresenceStore {
     return eval(
             MARK_OFFLINE_IF_GONE,
             ScriptOutputType.INTEGER,
-            new String[] {
-              ConnectionRegistry.key(userId), presenceKey(userId), lastSeenKey(userId)
-            },
+            new String[] {ConnectionRegistry.key(userId), presenceKey(userId), lastSeenKey(userId)},
             Long.toString(clock.millis()),
             Long.toString(lastSeen.toEpochMilli()),
             Long.toString(lastSeenRetention.toMillis()))
@@ -230,8 +228,7 @@ public final class PresenceStore {
       return redis
           .async()
           .zrangebyscore(
-              key,
-              io.lettuce.core.Range.create((double) clock.millis(), Double.POSITIVE_INFINITY))
+              key, io.lettuce.core.Range.create((double) clock.millis(), Double.POSITIVE_INFINITY))
           .thenApply(List::copyOf);
     } catch (RuntimeException unreachable) {
       return CompletableFuture.failedFuture(unreachable);

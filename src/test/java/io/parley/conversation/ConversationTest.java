@@ -387,8 +387,7 @@ class ConversationTest {
     assertEquals(2, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq());
     conversation.restart();
     conversation.runCommand(new Conversation.GetInfo("bob", replies.getRef()));
-    assertEquals(
-        2, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq(), "recovered");
+    assertEquals(2, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq(), "recovered");
     conversation.runCommand(new Conversation.GetInfo("alice", replies.getRef()));
     assertEquals(0, assertInstanceOf(Info.class, replies.receiveMessage()).readSeq());
   }

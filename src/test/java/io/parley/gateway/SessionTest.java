@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.parley.app.NodeConfig;
 import io.parley.pipeline.MessageRecord;
+import io.parley.presence.PresenceHub;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.RedisConnector;
-import io.parley.presence.PresenceHub;
 import io.parley.routing.NodeRouter;
 import java.time.Clock;
 import java.time.Duration;
