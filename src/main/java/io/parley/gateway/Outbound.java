@@ -26,6 +26,11 @@ final class Outbound {
     return queue.size() < capacity && queue.offer(frame).isEnqueued();
   }
 
+  /** Frames buffered and not yet written to the socket. */
+  int depth() {
+    return queue.size();
+  }
+
   /** Sends what is buffered, then {@code last}, then closes the socket normally. */
   void finishWith(ServerFrame last) {
     queue.offer(last);

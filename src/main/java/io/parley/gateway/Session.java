@@ -12,6 +12,7 @@ import java.util.Deque;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.PostStop;
@@ -71,7 +72,9 @@ public final class Session {
     INSTANCE
   }
 
-  private record ConversationReplied(ClientFrame frame, Conversation.Reply reply, Throwable failure)
+  /** {@code askedAt}: System.nanoTime() when the frame was read. */
+  private record ConversationReplied(
+      ClientFrame frame, long askedAt, Conversation.Reply reply, Throwable failure)
       implements Command {}
 
   private record HistoryAnswered(
@@ -122,6 +125,7 @@ public final class Session {
   private String leaveReason;
 
   private final RateLimits rateLimits;
+  private final GatewayMetrics metrics;
 
   /** Conversations this device has open: it sees their presence and typing. */
   private final Set<String> opened = new HashSet<>();
@@ -139,6 +143,7 @@ public final class Session {
     this.settings = settings;
     this.inbox = context.messageAdapter(NodeRouter.Delivery.class, Routed::new);
     this.rateLimits = new RateLimits(settings.rateLimits());
+    this.metrics = GatewayMetrics.get(context.getSystem());
   }
 
   public static Behavior<Command> create(String userId, String deviceId, Settings settings) {
@@ -164,6 +169,7 @@ public final class Session {
                     ready -> {
                       timers.cancel(OutboundTimeout.INSTANCE);
                       outbound = ready.outbound();
+                      metrics.connections.incrementAndGet(); // cleanUp counts it out
                       return registering(stash);
                     })
                 .onMessage(OutboundTimeout.class, timeout -> Behaviors.stopped())
@@ -185,6 +191,7 @@ public final class Session {
             Registered.class,
             registered -> {
               if (!registered.ok()) {
+                metrics.registryErrors.increment();
                 context
                     .getLog()
                     .warn(
@@ -257,6 +264,8 @@ public final class Session {
   private Behavior<Command> onRouted(Routed routed) {
     NodeRouter.Delivery delivery = routed.delivery();
     if (delivery instanceof NodeRouter.Push push) {
+      metrics.deliveryLatency.record(
+          Duration.between(push.record().sentAt(), Instant.now()).toNanos(), TimeUnit.NANOSECONDS);
       push(ServerFrames.message(push.record()));
     } else if (delivery instanceof NodeRouter.ReceiptPush receipt) {
       push(ServerFrames.receipt(receipt));
@@ -329,6 +338,7 @@ public final class Session {
     } else if (frame instanceof ClientFrame.Ping) {
       push(new ServerFrame.Pong());
     } else if (frame instanceof ClientFrame.Send send) {
+      metrics.sends.increment();
       askConversation(
           frame,
           send.conversationId(),
@@ -378,6 +388,7 @@ public final class Session {
       org.apache.pekko.japi.function.Function<ActorRef<Conversation.Reply>, Conversation.Command>
           command) {
     inFlight++;
+    long askedAt = System.nanoTime();
     EntityRef<Conversation.Command> conversation =
         ClusterSharding.get(context.getSystem())
             .entityRefFor(Conversation.ENTITY_KEY, conversationId);
@@ -386,7 +397,7 @@ public final class Session {
         conversation,
         settings.askTimeout(),
         command,
-        (reply, failure) -> new ConversationReplied(frame, reply, failure));
+        (reply, failure) -> new ConversationReplied(frame, askedAt, reply, failure));
   }
 
   private Behavior<Command> onHistoryAnswered(HistoryAnswered answered) {
@@ -425,6 +436,8 @@ public final class Session {
     } else if (reply instanceof Conversation.Rejected rejected) {
       push(ServerFrames.rejected(rejected, ref));
     } else if (reply instanceof Conversation.Acked acked) {
+      metrics.acks.increment();
+      metrics.ackLatency.record(System.nanoTime() - replied.askedAt(), TimeUnit.NANOSECONDS);
       push(
           new ServerFrame.Ack(
               acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
@@ -451,6 +464,7 @@ public final class Session {
     if (slowClient) {
       return;
     }
+    metrics.outboundDepth.record(outbound.depth());
     if (!outbound.offer(frame)) {
       slowClient = true;
       outbound.finishWith(new ServerFrame.Reconnect("slow_consumer"));
@@ -465,6 +479,7 @@ public final class Session {
         .whenComplete(
             (ok, failure) -> {
               if (failure != null) {
+                metrics.registryErrors.increment();
                 context
                     .getLog()
                     .warn(
@@ -476,6 +491,7 @@ public final class Session {
   }
 
   private void cleanUp() {
+    metrics.connections.decrementAndGet();
     timers.cancelAll();
     settings.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
     ActorRef<PresenceHub.Command> presence = settings.presence();

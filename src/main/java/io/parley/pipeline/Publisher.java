@@ -1,7 +1,9 @@
 package io.parley.pipeline;
 
+import io.micrometer.core.instrument.Counter;
 import io.parley.CborSerializable;
 import io.parley.Json;
+import io.parley.ops.Metrics;
 import io.parley.registry.Dedup;
 import java.nio.charset.StandardCharsets;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -34,13 +36,26 @@ public final class Publisher {
 
   public static Behavior<Command> create(
       KafkaConnector kafka, String topic, ActorRef<Dedup.Command> dedup) {
-    return Behaviors.receive(Command.class)
-        .onMessage(Publish.class, publish -> onPublish(kafka, topic, dedup, publish))
-        .build();
+    return Behaviors.setup(
+        context -> {
+          Counter failures =
+              Metrics.get(context.getSystem())
+                  .counter(
+                      "parley_kafka_publish_failures_total",
+                      "Messages the broker did not ack (their senders got unavailable)");
+          return Behaviors.receive(Command.class)
+              .onMessage(
+                  Publish.class, publish -> onPublish(kafka, topic, dedup, failures, publish))
+              .build();
+        });
   }
 
   private static Behavior<Command> onPublish(
-      KafkaConnector kafka, String topic, ActorRef<Dedup.Command> dedup, Publish publish) {
+      KafkaConnector kafka,
+      String topic,
+      ActorRef<Dedup.Command> dedup,
+      Counter failures,
+      Publish publish) {
     MessageRecord record = publish.record();
     byte[] value = Json.write(record).getBytes(StandardCharsets.UTF_8);
     kafka
@@ -48,6 +63,7 @@ public final class Publisher {
         .whenComplete(
             (metadata, failure) -> {
               if (failure != null) {
+                failures.increment();
                 publish
                     .replyTo()
                     .tell(new PublishFailed(record, failure.getClass().getSimpleName()));

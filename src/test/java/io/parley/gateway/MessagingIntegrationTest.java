@@ -95,6 +95,50 @@ class MessagingIntegrationTest {
         thirdNodeBefore, envelopesReceived(2), "a node without recipients received nothing");
   }
 
+  /** The value of an unlabelled Prometheus sample, 0 when absent. */
+  private static double sample(String scrape, String name) {
+    return scrape
+        .lines()
+        .filter(line -> line.startsWith(name + " "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(name.length() + 1).trim()))
+        .findFirst()
+        .orElse(0);
+  }
+
+  @Test
+  void metricsShowTheSendPathMoving() {
+    String alice = "alice-" + UUID.randomUUID().toString().substring(0, 8);
+    String bob = "bob-" + UUID.randomUUID().toString().substring(0, 8);
+    String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
+    String before = Api.text(cluster.httpPort(0), "/metrics");
+    String bobNodeBefore = Api.text(cluster.httpPort(1), "/metrics");
+    try (WsClient alicePhone =
+            WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone");
+        WsClient bobLaptop =
+            WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "laptop")) {
+      for (int i = 1; i <= 5; i++) {
+        alicePhone.send(send(conversation, UUID.randomUUID().toString(), "m" + i));
+        alicePhone.next("ack");
+        bobLaptop.next("message");
+      }
+      String after = Api.text(cluster.httpPort(0), "/metrics");
+      String bobNodeAfter = Api.text(cluster.httpPort(1), "/metrics");
+      assertTrue(sample(after, "parley_connections") >= 1, after);
+      assertEquals(5, sample(after, "parley_sends_total") - sample(before, "parley_sends_total"));
+      assertEquals(5, sample(after, "parley_acks_total") - sample(before, "parley_acks_total"));
+      assertEquals(
+          5,
+          sample(after, "parley_ack_latency_seconds_count")
+              - sample(before, "parley_ack_latency_seconds_count"));
+      assertEquals(
+          5,
+          sample(bobNodeAfter, "parley_delivery_latency_seconds_count")
+              - sample(bobNodeBefore, "parley_delivery_latency_seconds_count"));
+      assertTrue(after.contains("parley_ack_latency_seconds_bucket{le="), "a histogram");
+      assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics");
+    }
+  }
+
   @Test
   void theSendersOtherDevicesReceiveItsMessages() {
     String alice = "alice-" + UUID.randomUUID().toString().substring(0, 8);

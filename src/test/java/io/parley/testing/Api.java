@@ -40,6 +40,21 @@ public final class Api {
     return send(request(port, path, token).GET().build());
   }
 
+  /** A plain-text body (the Prometheus scrape), which must come with 200. */
+  public static String text(int port, String path) {
+    try {
+      HttpResponse<String> response =
+          HTTP.send(request(port, path, null).GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertEquals(200, response.statusCode(), response::body);
+      return response.body();
+    } catch (IOException e) {
+      throw new AssertionError("request failed: " + path, e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   public static Response post(int port, String path, String token, String body) {
     return send(
         request(port, path, token)
