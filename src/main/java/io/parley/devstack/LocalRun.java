@@ -1,20 +1,12 @@
 package io.parley.devstack;
 
-import java.io.IOException;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -28,9 +20,8 @@ import org.slf4j.LoggerFactory;
 public final class LocalRun {
 
   private static final Duration READY_DEADLINE = Duration.ofMinutes(3);
-  private static final Duration NODE_STOP_DEADLINE = Duration.ofSeconds(30);
 
-  private final List<Process> nodes = new CopyOnWriteArrayList<>();
+  private final List<NodeProcess> nodes = new CopyOnWriteArrayList<>();
   private final Path runDir;
   private LocalStack stack;
 
@@ -72,94 +63,32 @@ public final class LocalRun {
         "  redis     %s%n  kafka     %s%n  cassandra %s%n",
         stack.redis().uri(), stack.kafka().bootstrapServers(), stack.cassandra().contactPoint());
 
-    int seedPort = freePort();
-    String seed = "pekko://parley@127.0.0.1:" + seedPort;
+    // No load balancer to wait for locally; Ctrl-C should not take long.
+    Map<String, String> env =
+        Map.of("PARLEY_DRAIN_READINESS_DELAY", "0s", "PARLEY_DRAIN_SPREAD", "1s");
+    String classpath = System.getProperty("java.class.path");
+    List<String> seeds = List.of();
     for (int i = 0; i < nodeCount; i++) {
-      int remotePort = i == 0 ? seedPort : freePort();
-      nodes.add(startNode(i, firstHttpPort + i, remotePort, seed));
+      NodeProcess node =
+          NodeProcess.start(stack, classpath, firstHttpPort + i, seeds, env, nodeLog(i));
+      nodes.add(node);
+      if (i == 0) {
+        // The first node forms the cluster and creates the schema alone (concurrent DDL from
+        // several nodes can time out); the others then start together and join it.
+        seeds = List.of(node.address());
+        node.awaitReady(READY_DEADLINE);
+      }
     }
     System.out.printf("parley-local: waiting for %d nodes to be ready ...%n", nodeCount);
-    for (int i = 0; i < nodeCount; i++) {
-      awaitReady(i, firstHttpPort + i);
+    for (NodeProcess node : nodes) {
+      node.awaitReady(READY_DEADLINE);
     }
-  }
-
-  private Process startNode(int index, int httpPort, int remotePort, String seed)
-      throws IOException {
-    List<String> command =
-        new ArrayList<>(
-            List.of(
-                javaExecutable(),
-                "-Xms128m",
-                "-Xmx512m",
-                "-XX:+UseG1GC",
-                "-cp",
-                System.getProperty("java.class.path"),
-                ChildGuard.class.getName(),
-                "io.parley.app.Main"));
-    ProcessBuilder builder =
-        new ProcessBuilder(command)
-            .redirectErrorStream(true)
-            .redirectOutput(nodeLog(index).toFile());
-    Map<String, String> env = builder.environment();
-    env.put("PARLEY_HTTP_HOST", "127.0.0.1");
-    env.put("PARLEY_HTTP_PORT", Integer.toString(httpPort));
-    env.put("PARLEY_REMOTE_PORT", Integer.toString(remotePort));
-    env.put("PARLEY_MANAGEMENT_PORT", Integer.toString(freePort()));
-    env.put("PARLEY_MANAGEMENT_BIND_HOST", "127.0.0.1");
-    // No load balancer to wait for locally; Ctrl-C should not take long.
-    env.put("PARLEY_DRAIN_READINESS_DELAY", "0s");
-    env.put("PARLEY_DRAIN_SPREAD", "1s");
-    env.put("PARLEY_SEED_NODES", seed);
-    env.put("PARLEY_REDIS_URI", stack.redis().uri());
-    env.put("PARLEY_KAFKA_BOOTSTRAP", stack.kafka().bootstrapServers());
-    env.put("PARLEY_CASSANDRA_CONTACT_POINTS", stack.cassandra().contactPoint());
-    env.put("PARLEY_CASSANDRA_CREATE_SCHEMA", "true");
-    // CHAT_JWT_SECRET is inherited (bin/parley-local sets a development one when unset).
-    return builder.start();
-  }
-
-  private void awaitReady(int index, int httpPort) throws Exception {
-    HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest probe =
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))
-            .timeout(Duration.ofSeconds(5))
-            .build();
-    Instant deadline = Instant.now().plus(READY_DEADLINE);
-    while (Instant.now().isBefore(deadline)) {
-      if (!nodes.get(index).isAlive()) {
-        throw new IllegalStateException("node " + (index + 1) + " exited; see " + nodeLog(index));
-      }
-      try {
-        if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notListeningYet) {
-        // The node is still starting.
-      }
-      Thread.sleep(250); // polling interval of a readiness probe, not synchronisation
-    }
-    throw new IllegalStateException(
-        "node " + (index + 1) + " not ready within " + READY_DEADLINE + "; see " + nodeLog(index));
   }
 
   /** Newest first and one at a time, so each node can hand off its shards and leave. */
   private void stopNodes() {
     for (int i = nodes.size() - 1; i >= 0; i--) {
-      stopNode(nodes.get(i));
-    }
-  }
-
-  private static void stopNode(Process node) {
-    node.destroy(); // SIGTERM: Coordinated Shutdown
-    try {
-      if (!node.waitFor(NODE_STOP_DEADLINE.toSeconds(), TimeUnit.SECONDS)) {
-        node.descendants().forEach(ProcessHandle::destroyForcibly);
-        node.destroyForcibly().waitFor();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      node.destroyForcibly();
+      nodes.get(i).stop();
     }
   }
 
@@ -170,15 +99,5 @@ public final class LocalRun {
   private static int envInt(String name, int fallback) {
     String value = System.getenv(name);
     return value == null || value.isBlank() ? fallback : Integer.parseInt(value.trim());
-  }
-
-  private static String javaExecutable() {
-    return Path.of(System.getProperty("java.home"), "bin", "java").toString();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
   }
 }

@@ -26,6 +26,7 @@ public final class WsClient implements AutoCloseable {
   private final LinkedBlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
   private volatile Instant closedAt;
+  private volatile Instant reconnectAt;
   private final WebSocket socket;
 
   private WsClient(int port, String token, String device) {
@@ -80,6 +81,22 @@ public final class WsClient implements AutoCloseable {
     }
   }
 
+  /** The next frame within {@code wait}, or null. */
+  public JsonNode poll(Duration wait) {
+    try {
+      return frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** Drops the connection without a close handshake. */
+  public void abort() {
+    socket.abort();
+    closed.complete(-1);
+  }
+
   /** The next frame, which must be of {@code type}. */
   public JsonNode next(String type) {
     JsonNode frame = next();
@@ -94,6 +111,11 @@ public final class WsClient implements AutoCloseable {
 
   public CompletableFuture<Integer> closed() {
     return closed;
+  }
+
+  /** When a {@code reconnect} frame arrived (null if none), whether or not it was read. */
+  public Instant reconnectAt() {
+    return reconnectAt;
   }
 
   /** When the server's close arrived (null while open). */
@@ -118,7 +140,11 @@ public final class WsClient implements AutoCloseable {
       partial.append(data);
       if (last) {
         try {
-          frames.add(Json.mapper().readTree(partial.toString()));
+          JsonNode frame = Json.mapper().readTree(partial.toString());
+          if (frame.path("type").asText().equals("reconnect")) {
+            reconnectAt = Instant.now();
+          }
+          frames.add(frame);
         } catch (java.io.IOException e) {
           frames.add(
               Json.mapper()
