@@ -283,7 +283,7 @@ function onWelcome(frame) {
   state.welcomed = true;
   state.retries = 0;
   state.userId = frame.userId;
-  setConnection('connected', `connected to ${frame.node}`);
+  setConnection('connected', `connected · node ${frame.node.replace(/^pekko:\/\/[^@]*@/, '')}`);
   // Catch up on everything missed while away, then resend unacked sends under their own keys:
   // the server answers a retry with the original ack, so nothing is delivered twice.
   if (state.current) sendFrame({ type: 'open', conversationId: state.current });

@@ -27,7 +27,7 @@ public final class DemoRoutes extends AllDirectives {
           RawHeader.create(
               "Content-Security-Policy",
               "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self';"
-                  + " img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors"
+                  + " img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors"
                   + " 'none'"),
           // Served from the jar: a redeployed node should not leave browsers on the old script.
           RawHeader.create("Cache-Control", "no-cache"),
