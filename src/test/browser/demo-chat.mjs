@@ -101,9 +101,10 @@ async function expectMessages(page, who, expected) {
   });
 }
 
-async function openPage(browser, name, url) {
+async function openPage(browser, name, url, beforeLoad = async () => {}) {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
+  await beforeLoad(page);
   page.setDefaultTimeout(STEP_TIMEOUT_MS);
   page.on('pageerror', (e) => pageErrors.push(`${name}: ${e.message}`));
   page.on('console', (m) => {
@@ -138,6 +139,49 @@ async function send(page, who, text) {
 async function noVisibleErrors(page, who) {
   const errors = await page.$$eval('[data-testid="error"]', (items) => items.map((e) => e.textContent));
   if (errors.length) throw new Error(`${who}'s page shows errors: ${errors.join(' | ')}`);
+}
+
+/**
+ * Alice's second device (on node 2) is told to `reconnect`, as a draining node does, and is kept
+ * offline while bob sends; once it may connect again its page must catch up through `sync`. Its
+ * socket alone is routed through Playwright, which is what lets the test cut it; alice's and
+ * bob's main pages keep the browser's own WebSocket.
+ */
+async function catchUpAfterReconnect(browser, { alice, bob, b, row, expected }) {
+  const sockets = [];
+  let offline = false;
+  const tablet = await openPage(browser, 'alice-tablet', options.node2, (page) =>
+    page.routeWebSocket(/\/ws\?/, (ws) => {
+      if (offline) {
+        ws.close({ code: 4000, reason: 'demo-chat: offline' });
+        return;
+      }
+      ws.connectToServer();
+      sockets.push(ws);
+    }),
+  );
+  step = 'alice signs in on a second device';
+  await tablet.getByTestId('signin-device').fill('tablet');
+  await signIn(tablet, 'alice-tablet', alice);
+  await until(tablet, "alice's tablet lists the conversation", (s) => !!document.querySelector(s), row, LIST_TIMEOUT_MS);
+  await tablet.locator(row).locator('button').click();
+  await expectMessages(tablet, 'alice-tablet (history on open)', expected);
+
+  step = 'the tablet is told to reconnect';
+  offline = true;
+  sockets.at(-1).send(JSON.stringify({ type: 'reconnect', reason: 'draining' }));
+  await until(tablet, 'the tablet leaves', () => document.querySelector('[data-testid="connection"]').dataset.state !== 'connected');
+
+  const missed = `${alice}, you missed this`;
+  await send(b, 'bob', missed);
+  expected.push([expected.length + 1, bob, missed]);
+  await expectMessages(b, 'bob (sent while the tablet was away)', expected);
+
+  offline = false;
+  await until(tablet, 'the tablet is back', () => document.querySelector('[data-testid="connection"]').dataset.state === 'connected');
+  await expectMessages(tablet, 'alice-tablet (caught up by sync)', expected);
+  if (sockets.length < 2) throw new Error(`the tablet should have reconnected; it opened ${sockets.length} socket(s)`);
+  await noVisibleErrors(tablet, 'alice-tablet');
 }
 
 async function run() {
@@ -226,8 +270,11 @@ async function run() {
       );
     }
 
+    await catchUpAfterReconnect(browser, { alice, bob, b, row, expected });
+
     step = "bob's list shows the conversation's last seq";
-    await until(b, "bob's list shows last #3", (s) => document.querySelector(`${s} [data-testid="conversation-seqs"]`)?.dataset.lastSeq === '3', row);
+    const last = String(expected.length);
+    await until(b, `bob's list shows last #${last}`, ([s, n]) => document.querySelector(`${s} [data-testid="conversation-seqs"]`)?.dataset.lastSeq === n, [row, last]);
 
     step = 'markup in a message stays text';
     const bold = await a.locator('[data-testid="message-body"] b').count();
