@@ -35,7 +35,7 @@ class DemoPageBrowserTest {
    * What the script checks beyond the base chat flow; each needs the server side of the feature
    * (demo-chat.mjs {@code --features=presence,typing,receipts}).
    */
-  private static final List<String> FEATURES = List.of();
+  private static final List<String> FEATURES = List.of("presence", "typing", "receipts");
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
   private static final Duration NPM_DEADLINE = Duration.ofMinutes(3);
