@@ -305,13 +305,19 @@ function onAck(frame) {
 }
 
 function onMessage(frame) {
-  if (!state.conversations.has(frame.conversationId)) loadConversations();
-  // A gap means pushes were missed (e.g. across a node failure): history fills it in.
-  if (frame.seq > lastSeen(frame.conversationId) + 1 && state.messages.has(frame.conversationId)) {
-    sync(frame.conversationId);
-  }
+  const id = frame.conversationId;
   stopTyping(frame.senderId);
-  addMessages(frame.conversationId, [frame]);
+  if (!state.messages.has(id)) {
+    // Not opened yet: keeping this one message would make the first sync start after it.
+    const conversation = state.conversations.get(id);
+    if (conversation) conversation.lastSeq = Math.max(conversation.lastSeq || 0, frame.seq);
+    else loadConversations();
+    renderConversations();
+    return;
+  }
+  // A gap means pushes were missed (e.g. across a node failure): history fills it in.
+  if (frame.seq > lastSeen(id) + 1) sync(id);
+  addMessages(id, [frame]);
 }
 
 function onHistory(frame) {
@@ -434,7 +440,13 @@ function titleOf(c) {
   return c.title || c.members.filter((m) => m !== state.userId).join(', ') || c.conversationId;
 }
 
+let renderedList = '';
+
 function renderConversations() {
+  // The list is polled: rebuilding it unchanged could swallow a click that is under way.
+  const signature = JSON.stringify([state.current, state.userId, [...state.conversations.values()]]);
+  if (signature === renderedList) return;
+  renderedList = signature;
   const items = [...state.conversations.values()].map((c) => {
     const button = el(
       'button',

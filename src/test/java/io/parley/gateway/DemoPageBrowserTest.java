@@ -51,7 +51,9 @@ class DemoPageBrowserTest {
 
   @AfterAll
   static void stop() {
-    cluster.close();
+    if (cluster != null) { // null when the cluster failed to start: report that, not an NPE
+      cluster.close();
+    }
   }
 
   @Test
