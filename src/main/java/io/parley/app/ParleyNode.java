@@ -1,6 +1,7 @@
 package io.parley.app;
 
 import com.typesafe.config.Config;
+import io.parley.auth.DevTokenRoutes;
 import io.parley.auth.JwtAuthenticator;
 import io.parley.auth.JwtSecret;
 import io.parley.conversation.Conversation;
@@ -9,6 +10,7 @@ import io.parley.conversation.ConversationIndex;
 import io.parley.conversation.MembershipIndexer;
 import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
+import io.parley.gateway.DemoRoutes;
 import io.parley.gateway.Drain;
 import io.parley.gateway.GatewayRoutes;
 import io.parley.gateway.HttpErrors;
@@ -157,7 +159,9 @@ public final class ParleyNode implements AutoCloseable {
             new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
             new ConversationRoutes(
                     services, authentication, askTimeout, gateway.getBytes("max-body-bytes"))
-                .routes());
+                .routes(),
+            DemoRoutes.fromConfig(config).routes(),
+            DevTokenRoutes.fromConfig(config, secret).routes());
     return Directives.handleExceptions(
         HttpErrors.exceptions(),
         () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
