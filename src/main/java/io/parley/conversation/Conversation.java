@@ -283,7 +283,10 @@ public final class Conversation
   }
 
   public static Behavior<Command> create(String conversationId, Settings settings) {
-    return Behaviors.setup(context -> new Conversation(context, conversationId, settings));
+    return Behaviors.withMdc(
+        Command.class,
+        Map.of("conversationId", conversationId),
+        Behaviors.setup(context -> new Conversation(context, conversationId, settings)));
   }
 
   private Conversation(ActorContext<Command> context, String conversationId, Settings settings) {

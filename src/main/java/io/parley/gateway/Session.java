@@ -11,6 +11,7 @@ import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -147,6 +148,14 @@ public final class Session {
   }
 
   public static Behavior<Command> create(String userId, String deviceId, Settings settings) {
+    // Every log line of this session names its user and device (fields of the JSON log format).
+    return Behaviors.withMdc(
+        Command.class,
+        Map.of("userId", userId, "deviceId", deviceId),
+        connecting(userId, deviceId, settings));
+  }
+
+  private static Behavior<Command> connecting(String userId, String deviceId, Settings settings) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(

@@ -158,6 +158,11 @@ class RollingRestartIntegrationTest {
               .toList();
       assertTrue(told.size() >= 2, "clients of the drained node were told to reconnect: " + told);
       Duration spread = Duration.between(told.get(0), told.get(told.size() - 1));
+      System.out.printf(
+          "drain: %d clients told to reconnect over %d ms; SIGTERM to exit %d ms%n",
+          told.size(),
+          spread.toMillis(),
+          Duration.between(drain.signalled(), drain.exited()).toMillis());
       assertTrue(
           spread.compareTo(Duration.ofMillis(500)) >= 0,
           "reconnects spread over the drain window, not all at once: " + spread);
