@@ -369,10 +369,8 @@ public final class Session {
                   receipt.seq(),
                   Conversation.ReceiptKind.valueOf(receipt.kind().toUpperCase(Locale.ROOT)),
                   replyTo));
-    } else if (frame instanceof ClientFrame.Close close) {
-      if (opened.remove(close.conversationId())) {
-        settings.presence().tell(new PresenceHub.Unview(inbox, close.conversationId()));
-      }
+    } else if (frame instanceof ClientFrame.Close close && opened.remove(close.conversationId())) {
+      settings.presence().tell(new PresenceHub.Unview(inbox, close.conversationId()));
     } else if (frame instanceof ClientFrame.Typing typing
         && opened.contains(typing.conversationId())) {
       settings.presence().tell(new PresenceHub.Typing(typing.conversationId(), userId));
@@ -385,7 +383,8 @@ public final class Session {
               "at most " + settings.maxOpen() + " conversations may be open; close one first",
               frame.type()));
     } else if (frame instanceof ClientFrame.ConversationFrame about) {
-      // Opening, or typing in a conversation not open here: only members may.
+      // Opening, closing or typing in a conversation not open here: only members may (a member's
+      // close of a conversation not open changes nothing).
       askConversation(
           frame, about.conversationId(), replyTo -> new Conversation.GetInfo(userId, replyTo));
     }
