@@ -1,6 +1,5 @@
 package io.parley.gateway;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import io.parley.Ids;
 import io.parley.Json;
 import io.parley.conversation.Conversation;
@@ -226,15 +225,13 @@ public final class ConversationRoutes extends AllDirectives {
   private <T> Route body(Class<T> type, Function<T, Route> inner) {
     return entity(
         Unmarshaller.entityToString(),
-        text -> {
-          try {
-            T parsed = Json.mapper().readValue(text, type);
-            return parsed == null
-                ? HttpErrors.complete(ErrorCode.BAD_REQUEST, "a JSON object is required")
-                : inner.apply(parsed);
-          } catch (JsonProcessingException malformed) {
-            return HttpErrors.complete(ErrorCode.BAD_REQUEST, "malformed JSON body");
-          }
-        });
+        text ->
+            RequestBodies.read(text, type)
+                .map(inner)
+                .orElseGet(
+                    () ->
+                        HttpErrors.complete(
+                            ErrorCode.BAD_REQUEST,
+                            "the body must be a JSON object of the documented shape")));
   }
 }
