@@ -94,6 +94,11 @@ public final class NodeProcess {
     return log;
   }
 
+  /** The node JVM's process id (for jcmd and /proc readings in benchmarks). */
+  public long pid() {
+    return process.pid();
+  }
+
   public boolean isAlive() {
     return process.isAlive();
   }

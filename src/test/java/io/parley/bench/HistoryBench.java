@@ -28,9 +28,9 @@ import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 
 /**
- * Not a test: measures the persister's sustained write rate and lag, and history page latency on
- * a 10,000-message conversation, against a real local Kafka and Cassandra. Run with
- * {@code bin/bench-history} (docs/benchmarks.md).
+ * Not a test: measures the persister's sustained write rate and lag, and history page latency on a
+ * 10,000-message conversation, against a real local Kafka and Cassandra. Run with {@code
+ * bin/bench-history} (docs/benchmarks.md).
  */
 public final class HistoryBench {
 
@@ -39,14 +39,28 @@ public final class HistoryBench {
   private static final int READS = 1_000;
 
   public static void main(String[] args) throws Exception {
-    try (LocalStack stack = LocalStack.start(StackOptions.defaults().only(StackService.KAFKA, StackService.CASSANDRA, StackService.REDIS))) {
-      ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "bench", NodeConfig.load(Map.of(
-          "pekko.actor.provider", "local",
-          "parley.redis.uri", stack.redis().uri(),
-          "parley.kafka.bootstrap-servers", stack.kafka().bootstrapServers(),
-          "parley.cassandra.contact-points", stack.cassandra().contactPoint(),
-          "parley.cassandra.create-schema", true,
-          "chat.auth.jwt-secret", TestNodes.JWT_SECRET)));
+    try (LocalStack stack =
+        LocalStack.start(
+            StackOptions.defaults()
+                .only(StackService.KAFKA, StackService.CASSANDRA, StackService.REDIS))) {
+      ActorSystem<Void> system =
+          ActorSystem.create(
+              Behaviors.empty(),
+              "bench",
+              NodeConfig.load(
+                  Map.of(
+                      "pekko.actor.provider",
+                      "local",
+                      "parley.redis.uri",
+                      stack.redis().uri(),
+                      "parley.kafka.bootstrap-servers",
+                      stack.kafka().bootstrapServers(),
+                      "parley.cassandra.contact-points",
+                      stack.cassandra().contactPoint(),
+                      "parley.cassandra.create-schema",
+                      true,
+                      "chat.auth.jwt-secret",
+                      TestNodes.JWT_SECRET)));
       try {
         run(system);
       } finally {
@@ -57,7 +71,9 @@ public final class HistoryBench {
   }
 
   private static void run(ActorSystem<Void> system) throws Exception {
-    Schema.migrate(MessageStore.session(system), system.settings().config(), true).toCompletableFuture().get();
+    Schema.migrate(MessageStore.session(system), system.settings().config(), true)
+        .toCompletableFuture()
+        .get();
     MessageStore store = new MessageStore(MessageStore.session(system), "parley", 10_000);
     String topic = system.settings().config().getString("parley.kafka.messages-topic");
     KafkaConnector kafka = KafkaConnector.get(system);
@@ -66,9 +82,19 @@ public final class HistoryBench {
     for (int i = 0; i < RECORDS; i++) {
       String conversation = i < BIG ? "bench-big" : "bench-" + (i % 50);
       long seq = i < BIG ? i + 1 : i / 50 + 1;
-      MessageRecord record = new MessageRecord(conversation, seq, "alice", "phone",
-          "key-" + i, "a message body of a typical length, some forty bytes " + i, sent);
-      acks.add(kafka.publish(topic, conversation, Json.write(record).getBytes(StandardCharsets.UTF_8)).toCompletableFuture());
+      MessageRecord record =
+          new MessageRecord(
+              conversation,
+              seq,
+              "alice",
+              "phone",
+              "key-" + i,
+              "a message body of a typical length, some forty bytes " + i,
+              sent);
+      acks.add(
+          kafka
+              .publish(topic, conversation, Json.write(record).getBytes(StandardCharsets.UTF_8))
+              .toCompletableFuture());
     }
     CompletableFuture.allOf(acks.toArray(CompletableFuture[]::new)).get(5, TimeUnit.MINUTES);
     System.out.printf("published %d records to Kafka%n", RECORDS);
@@ -79,13 +105,16 @@ public final class HistoryBench {
     await()
         .atMost(Duration.ofMinutes(15))
         .pollInterval(Duration.ofMillis(200))
-        .until(() -> {
-          maxLag.accumulateAndGet(persister.lag(), Math::max);
-          return store.lastSeq("bench-big").toCompletableFuture().get() >= BIG
-              && store.lastSeq("bench-49").toCompletableFuture().get() >= (RECORDS - 1) / 50 + 1;
-        });
+        .until(
+            () -> {
+              maxLag.accumulateAndGet(persister.lag(), Math::max);
+              return store.lastSeq("bench-big").toCompletableFuture().get() >= BIG
+                  && store.lastSeq("bench-49").toCompletableFuture().get()
+                      >= (RECORDS - 1) / 50 + 1;
+            });
     long millis = Duration.between(started, Instant.now()).toMillis();
-    System.out.printf("persister: %d records in %d ms = %d records/s (backlog drained; max lag seen %d)%n",
+    System.out.printf(
+        "persister: %d records in %d ms = %d records/s (backlog drained; max lag seen %d)%n",
         RECORDS, millis, RECORDS * 1000L / millis, maxLag.get());
 
     Random random = new Random(42);
@@ -101,7 +130,9 @@ public final class HistoryBench {
         store.before("bench-big", seq + 1, limit).toCompletableFuture().get();
         before.add(System.nanoTime() - t0);
       }
-      System.out.printf("page limit %d on a %d-message conversation: after p50 %.2f ms p99 %.2f ms; before p50 %.2f ms p99 %.2f ms%n",
+      System.out.printf(
+          "page limit %d on a %d-message conversation: after p50 %.2f ms p99 %.2f ms; before p50"
+              + " %.2f ms p99 %.2f ms%n",
           limit, BIG, pct(after, 50), pct(after, 99), pct(before, 50), pct(before, 99));
     }
   }

@@ -1,0 +1,179 @@
+package io.parley.bench;
+
+import static org.awaitility.Awaitility.await;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.parley.auth.JwtIssuer;
+import io.parley.devstack.NodeProcess;
+import io.parley.testing.Api;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.IntFunction;
+import org.HdrHistogram.ConcurrentHistogram;
+import org.HdrHistogram.Histogram;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.awaitility.core.ConditionTimeoutException;
+
+/**
+ * One measured step: connected members of some conversations, senders driven open-loop at a fixed
+ * total rate (a slow server makes latencies grow, it does not slow the load), and HdrHistograms of
+ * ack latency (send → ack at the sender) and delivery latency (send → message at each reader), all
+ * on this JVM's clock.
+ */
+final class Run {
+
+  private static final long TICK_MILLIS = 10;
+  private static final Duration DRAIN = Duration.ofSeconds(10);
+
+  private record Sender(LoadClient client, String conversationId, List<String> to) {}
+
+  private final ActorSystem<?> system;
+  private final LoadGen.Target target;
+  private final IntFunction<String> source;
+  private final JwtIssuer tokens;
+  private final List<Sender> senders = new ArrayList<>();
+  private final List<LoadClient> clients = new ArrayList<>();
+  private final Map<String, Long> sentAt = new ConcurrentHashMap<>();
+  private final Histogram acks = new ConcurrentHistogram(3);
+  private final Histogram deliveries = new ConcurrentHistogram(3);
+  private final AtomicLong sent = new AtomicLong();
+  private final AtomicLong refused = new AtomicLong();
+  private final AtomicLong errors = new AtomicLong();
+  private double cpuSeconds;
+  private double seconds;
+
+  Run(ActorSystem<?> system, LoadGen.Target target, IntFunction<String> source, JwtIssuer tokens) {
+    this.system = system;
+    this.target = target;
+    this.source = source;
+    this.tokens = tokens;
+  }
+
+  /** Connects every member (spread over nodes and source addresses); {@code senders} will send. */
+  void conversation(List<String> members, List<String> sending) throws Exception {
+    String conversationId = target.create(members);
+    for (String member : members) {
+      int index = clients.size();
+      LoadClient client =
+          LoadClient.connect(
+                  system, target.uri(index, member, tokens), source.apply(index), this::onFrame)
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      clients.add(client);
+      if (sending.contains(member)) {
+        List<String> others = members.stream().filter(m -> !m.equals(member)).toList();
+        senders.add(new Sender(client, conversationId, others));
+      }
+    }
+  }
+
+  private void onFrame(JsonNode frame) {
+    String type = frame.path("type").asText();
+    Long at = sentAt.get(frame.path("idempotencyKey").asText());
+    if (type.equals("ack") && at != null) {
+      acks.recordValue(micros(at));
+    } else if (type.equals("message") && at != null) {
+      deliveries.recordValue(micros(at));
+    } else if (LoadGen.isError(frame)) {
+      errors.incrementAndGet();
+    }
+  }
+
+  private static long micros(long sentNanos) {
+    return Math.max(0, (System.nanoTime() - sentNanos) / 1000);
+  }
+
+  /** Sends {@code rate} messages a second for {@code duration}, then waits for stragglers. */
+  Run drive(int rate, Duration duration, List<NodeProcess> nodes) throws Exception {
+    double cpuBefore = cpu(nodes);
+    long started = System.nanoTime();
+    ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
+    long total = rate * duration.toSeconds();
+    ticker.scheduleAtFixedRate(
+        () -> sendDue(rate, started, total), 0, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    ticker.awaitTermination(duration.plusSeconds(1).toMillis(), TimeUnit.MILLISECONDS);
+    ticker.shutdownNow();
+    try {
+      await()
+          .atMost(DRAIN)
+          .pollInterval(Duration.ofMillis(50))
+          .until(() -> acks.getTotalCount() + refused.get() >= sent.get());
+    } catch (ConditionTimeoutException stragglers) {
+      // reported: acked < sent
+    }
+    seconds = (System.nanoTime() - started) / 1e9;
+    cpuSeconds = cpu(nodes) - cpuBefore;
+    clients.forEach(LoadClient::close);
+    return this;
+  }
+
+  /** Open loop: however the server answers, the schedule says how many are due by now. */
+  private void sendDue(int rate, long started, long total) {
+    long due = Math.min(total, (System.nanoTime() - started) * rate / 1_000_000_000L);
+    while (sent.get() < due) {
+      Sender sender = senders.get((int) (sent.getAndIncrement() % senders.size()));
+      String key = UUID.randomUUID().toString();
+      sentAt.put(key, System.nanoTime());
+      if (!sender.client().send(target.send(sender.conversationId(), key, sender.to()))) {
+        refused.incrementAndGet();
+      }
+    }
+  }
+
+  private static double cpu(List<NodeProcess> nodes) throws IOException {
+    double total = 0;
+    for (NodeProcess node : nodes) {
+      total += NodeUsage.cpuSeconds(node.pid());
+    }
+    return total;
+  }
+
+  void print(String scenario, int rate, List<NodeProcess> nodes) {
+    String lag =
+        nodes.isEmpty()
+            ? "-"
+            : Api.text(nodes.get(0).httpPort(), "/metrics")
+                .lines()
+                .filter(line -> line.startsWith("parley_persister_lag_records "))
+                .map(line -> line.substring(line.lastIndexOf(' ') + 1))
+                .findFirst()
+                .orElse("?");
+    System.out.printf(
+        "| %s | %d | %d | %d | %d | %s | %s | %s | %s |%n",
+        scenario,
+        rate,
+        sent.get(),
+        acks.getTotalCount(),
+        errors.get() + refused.get(),
+        percentiles(acks),
+        percentiles(deliveries),
+        nodes.isEmpty() ? "-" : String.format("%.0f%%", 100 * cpuSeconds / seconds),
+        lag);
+  }
+
+  private static String percentiles(Histogram histogram) {
+    if (histogram.getTotalCount() == 0) {
+      return "-";
+    }
+    return String.format(
+        "%.1f / %.1f / %.1f",
+        histogram.getValueAtPercentile(50) / 1000.0,
+        histogram.getValueAtPercentile(99) / 1000.0,
+        histogram.getValueAtPercentile(99.9) / 1000.0);
+  }
+
+  static String header() {
+    return "| scenario | sends/s | sent | acked | errors | ack p50 / p99 / p99.9 ms"
+        + " | delivery p50 / p99 / p99.9 ms | node CPU (sum) | persister lag |\n"
+        + "|---|---|---|---|---|---|---|---|---|";
+  }
+}
