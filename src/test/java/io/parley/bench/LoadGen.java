@@ -1,6 +1,7 @@
 package io.parley.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.ConfigFactory;
 import io.parley.auth.JwtIssuer;
 import io.parley.auth.JwtSecret;
 import io.parley.devstack.LocalStack;
@@ -78,7 +79,13 @@ public final class LoadGen implements Callable<Integer> {
         projectDir.resolve("target/classes")
             + ":"
             + Files.readString(projectDir.resolve("target/runtime.classpath")).trim();
-    ActorSystem<Void> system = ActorSystem.create(Behaviors.empty(), "loadgen");
+    // The clients' own actor system: local, no cluster port of its own.
+    ActorSystem<Void> system =
+        ActorSystem.create(
+            Behaviors.empty(),
+            "loadgen",
+            ConfigFactory.parseString("pekko.actor.provider = local")
+                .withFallback(ConfigFactory.load()));
     try (LocalStack stack = LocalStack.start(StackOptions.defaults())) {
       List<NodeProcess> started = startNodes(stack, classpath, logs);
       ServerBinding relay =
