@@ -60,6 +60,12 @@ public final class LoadGen implements Callable<Integer> {
   @Option(names = "--step", defaultValue = "PT20S", description = "duration of each rate step")
   Duration step;
 
+  @Option(
+      names = "--warmup",
+      defaultValue = "PT60S",
+      description = "unreported 1:1 load first: the nodes' JIT and caches warm up")
+  Duration warmup;
+
   @Option(names = "--sources", defaultValue = "4", description = "loopback source addresses")
   int sources;
 
@@ -94,11 +100,12 @@ public final class LoadGen implements Callable<Integer> {
       Target parley = Target.parley(started);
       Target bare = Target.relay(relay.localAddress().getPort());
       idleConnections(system, started.get(0));
+      oneToOne(system, parley, rates.get(0), started, warmup);
       System.out.println();
       System.out.println(Run.header());
       for (int rate : rates) {
-        oneToOne(system, parley, rate, started).print("1:1 parley", rate, started);
-        oneToOne(system, bare, rate, List.of()).print("1:1 relay", rate, List.of());
+        oneToOne(system, parley, rate, started, step).print("1:1 parley", rate, started);
+        oneToOne(system, bare, rate, List.of(), step).print("1:1 relay", rate, List.of());
       }
       for (int size : groups) {
         group(system, parley, size, started).print("group " + size + " parley", 10, started);
@@ -160,7 +167,8 @@ public final class LoadGen implements Callable<Integer> {
   }
 
   /** Scenario (b)/(d): {@code pairs} 1:1 conversations, senders on one node, readers on another. */
-  private Run oneToOne(ActorSystem<?> system, Target target, int rate, List<NodeProcess> measured)
+  private Run oneToOne(
+      ActorSystem<?> system, Target target, int rate, List<NodeProcess> measured, Duration duration)
       throws Exception {
     Run run = new Run(system, target, this::source, tokens);
     for (int i = 0; i < pairs; i++) {
@@ -168,7 +176,7 @@ public final class LoadGen implements Callable<Integer> {
       String bob = "b" + i + "-" + UUID.randomUUID().toString().substring(0, 6);
       run.conversation(List.of(alice, bob), List.of(alice));
     }
-    return run.drive(rate, step, measured);
+    return run.drive(rate, duration, measured);
   }
 
   /** Scenario (c): one sender in a group of {@code size}; every member reads on some node. */
