@@ -6,6 +6,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
@@ -75,6 +76,16 @@ public final class NodeProcess {
     env.put("PARLEY_CASSANDRA_CREATE_SCHEMA", "true");
     env.putAll(extraEnv);
     return new NodeProcess(builder.start(), http, remote, log);
+  }
+
+  /**
+   * The classpath a node JVM runs on: the project's classes and its runtime dependencies, as the
+   * build writes them to {@code target/runtime.classpath} (what {@code bin/parley-local} uses).
+   */
+  public static String classpath(Path projectDir) throws IOException {
+    return projectDir.resolve("target/classes")
+        + ":"
+        + Files.readString(projectDir.resolve("target/runtime.classpath")).trim();
   }
 
   /** The cluster address a node on {@code remotePort} of this host has (for seed lists). */

@@ -1,5 +1,6 @@
 package io.parley.presence;
 
+import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.RedisConnector;
@@ -224,15 +225,8 @@ public final class PresenceStore {
   }
 
   private CompletionStage<List<String>> liveMembers(String key) {
-    try {
-      return redis
-          .async()
-          .zrangebyscore(
-              key, io.lettuce.core.Range.create((double) clock.millis(), Double.POSITIVE_INFINITY))
-          .thenApply(List::copyOf);
-    } catch (RuntimeException unreachable) {
-      return CompletableFuture.failedFuture(unreachable);
-    }
+    Range<Double> live = Range.create((double) clock.millis(), Double.POSITIVE_INFINITY);
+    return redis.call(commands -> commands.zrangebyscore(key, live)).thenApply(List::copyOf);
   }
 
   private static String[] keys(Collection<String> userIds, Collection<String> conversationIds) {
@@ -244,10 +238,6 @@ public final class PresenceStore {
 
   private CompletionStage<Object> eval(
       String script, ScriptOutputType type, String[] keys, String... args) {
-    try {
-      return redis.async().eval(script, type, keys, args);
-    } catch (RuntimeException unreachable) {
-      return CompletableFuture.failedFuture(unreachable);
-    }
+    return redis.call(commands -> commands.<Object>eval(script, type, keys, args));
   }
 }

@@ -132,10 +132,6 @@ public final class ConnectionRegistry {
 
   private CompletionStage<Object> eval(
       String script, ScriptOutputType type, String[] keys, String... args) {
-    try {
-      return redis.async().eval(script, type, keys, args);
-    } catch (RuntimeException unreachable) {
-      return CompletableFuture.failedFuture(unreachable);
-    }
+    return redis.call(commands -> commands.<Object>eval(script, type, keys, args));
   }
 }

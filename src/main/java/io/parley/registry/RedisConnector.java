@@ -10,6 +10,7 @@ import io.lettuce.core.api.async.RedisAsyncCommands;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -62,6 +63,19 @@ public final class RedisConnector implements Extension {
   /** Async commands on the shared connection; throws if Redis cannot be reached right now. */
   public RedisAsyncCommands<String, String> async() {
     return connection().async();
+  }
+
+  /**
+   * Runs {@code command} on the shared connection; when Redis cannot be reached right now the
+   * answer is a failed stage rather than a thrown exception, so callers handle one failure path.
+   */
+  public <T> CompletionStage<T> call(
+      Function<RedisAsyncCommands<String, String>, CompletionStage<T>> command) {
+    try {
+      return command.apply(async());
+    } catch (RuntimeException unreachable) {
+      return CompletableFuture.failedFuture(unreachable);
+    }
   }
 
   /** True when Redis answers PING within the command timeout. */

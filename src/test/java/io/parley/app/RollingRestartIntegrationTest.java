@@ -67,10 +67,7 @@ class RollingRestartIntegrationTest {
   void aRollingRestartLosesNothingAndDoublesNothing(LocalStack stack) throws Exception {
     Path projectDir = StackOptions.defaults().projectDir();
     Path logs = Files.createDirectories(projectDir.resolve("target/rolling-restart"));
-    String classpath =
-        projectDir.resolve("target/classes")
-            + ":"
-            + Files.readString(projectDir.resolve("target/runtime.classpath")).trim();
+    String classpath = NodeProcess.classpath(projectDir);
     List<String> seeds = new ArrayList<>();
     for (int i = 0; i < NODES; i++) {
       Map<String, String> env = new HashMap<>(NODE_ENV);

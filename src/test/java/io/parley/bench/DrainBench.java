@@ -35,10 +35,7 @@ public final class DrainBench {
     int connections = args.length > 0 ? Integer.parseInt(args[0]) : 2_000;
     Path projectDir = StackOptions.defaults().projectDir();
     Path logs = Files.createDirectories(projectDir.resolve("target/bench-drain"));
-    String classpath =
-        projectDir.resolve("target/classes")
-            + ":"
-            + Files.readString(projectDir.resolve("target/runtime.classpath")).trim();
+    String classpath = NodeProcess.classpath(projectDir);
     JwtIssuer tokens =
         new JwtIssuer(
             new JwtSecret(TestNodes.JWT_SECRET.getBytes(StandardCharsets.UTF_8)),

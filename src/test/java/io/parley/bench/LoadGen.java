@@ -81,10 +81,7 @@ public final class LoadGen implements Callable<Integer> {
   public Integer call() throws Exception {
     Path projectDir = StackOptions.defaults().projectDir();
     Path logs = Files.createDirectories(projectDir.resolve("target/bench-load"));
-    String classpath =
-        projectDir.resolve("target/classes")
-            + ":"
-            + Files.readString(projectDir.resolve("target/runtime.classpath")).trim();
+    String classpath = NodeProcess.classpath(projectDir);
     // The clients' own actor system: local, no cluster port of its own.
     ActorSystem<Void> system =
         ActorSystem.create(
