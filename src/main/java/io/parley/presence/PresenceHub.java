@@ -24,6 +24,7 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.apache.pekko.actor.typed.receptionist.Receptionist;
 import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.slf4j.Logger;
 
 /**
  * One per node: lazy presence and typing for the node's sessions.
@@ -107,6 +108,10 @@ public final class PresenceHub {
   private record Viewer(String userId, Map<String, Set<String>> othersByConversation) {}
 
   private final ActorContext<Command> context;
+
+  /** Used from futures' callbacks too, where the actor context must not be touched. */
+  private final Logger log;
+
   private final TimerScheduler<Command> timers;
   private final PresenceStore store;
   private final String selfNode;
@@ -132,6 +137,7 @@ public final class PresenceHub {
       String selfNode,
       Settings settings) {
     this.context = context;
+    this.log = context.getLog();
     this.timers = timers;
     this.store = store;
     this.selfNode = selfNode;
@@ -212,7 +218,7 @@ public final class PresenceHub {
             yes -> yes ? nodesFor(change) : CompletableFuture.completedFuture(null)),
         (nodes, failure) -> {
           if (failure != null) {
-            context.getLog().warn("presence update failed: {}", failure.toString());
+            log.warn("presence update failed: {}", failure.toString());
           }
           return new Announce(change, nodes == null ? List.of() : nodes);
         });
@@ -276,13 +282,18 @@ public final class PresenceHub {
         viewersByConversation.computeIfAbsent(view.conversationId(), c -> new HashSet<>());
     boolean newConversation = conversationViewers.isEmpty();
     conversationViewers.add(session);
-    remember(
-        store.watch(
-            selfNode, newlyWatched, newConversation ? List.of(view.conversationId()) : List.of()),
-        "watch");
+    // The statuses are read once the watch is in Redis: a viewer that has its first presence
+    // frames is sure to hear of every later change and of typing.
+    CompletionStage<Void> watched =
+        remember(
+            store.watch(
+                selfNode,
+                newlyWatched,
+                newConversation ? List.of(view.conversationId()) : List.of()),
+            "watch");
     long startedAt = ++clock;
     context.pipeToSelf(
-        store.statuses(others),
+        watched.handle((ok, failure) -> null).thenCompose(any -> store.statuses(others)),
         (statuses, failure) ->
             new ViewStatuses(session, startedAt, failure == null ? statuses : Map.of()));
     return Behaviors.same();
@@ -422,11 +433,12 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private void remember(CompletionStage<Void> write, String what) {
-    write.whenComplete(
+  /** Logs a failed write; the returned stage completes with it. */
+  private CompletionStage<Void> remember(CompletionStage<Void> write, String what) {
+    return write.whenComplete(
         (ok, failure) -> {
           if (failure != null) {
-            context.getLog().warn("presence {} failed: {}", what, failure.toString());
+            log.warn("presence {} failed: {}", what, failure.toString());
           }
         });
   }
