@@ -26,6 +26,7 @@ import io.parley.ops.MetricsRoutes;
 import io.parley.ops.NodeState;
 import io.parley.ops.Readiness;
 import io.parley.pipeline.KafkaConnector;
+import io.parley.pipeline.MessageLogSearch;
 import io.parley.pipeline.Persister;
 import io.parley.pipeline.Publisher;
 import io.parley.presence.PresenceHub;
@@ -197,7 +198,12 @@ public final class ParleyNode implements AutoCloseable {
     ActorRef<Publisher.Command> publisher =
         system.systemActorOf(
             Publisher.create(
-                KafkaConnector.get(system), config.getString("parley.kafka.messages-topic"), dedup),
+                KafkaConnector.get(system),
+                new Publisher.Settings(
+                    config.getString("parley.kafka.messages-topic"),
+                    config.getDuration("parley.dedup.publish-deadline"),
+                    Clock.systemUTC()),
+                dedup),
             "publisher",
             DispatcherSelector.fromConfig("parley.kafka.publisher-dispatcher"));
     ActorRef<NodeRouter.Command> router =
@@ -206,8 +212,15 @@ public final class ParleyNode implements AutoCloseable {
         system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
     ActorRef<MembershipIndexer.Command> indexer =
         system.systemActorOf(MembershipIndexer.create(index), "membership-indexer", Props.empty());
+    MessageLogSearch log =
+        new MessageLogSearch(
+            config.getString("parley.kafka.bootstrap-servers"),
+            config.getString("parley.kafka.messages-topic"),
+            config.getDuration("parley.dedup.log-search-timeout"),
+            system.dispatchers().lookup(DispatcherSelector.blocking()));
     Conversation.init(
-        system, Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer));
+        system,
+        Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer, log::find));
     return router;
   }
 

@@ -18,8 +18,10 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -46,9 +48,11 @@ import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
  * Cassandra; a clean stop (passivation, shard hand-off) checkpoints the last seq used, so seqs stay
  * dense in normal operation, and after a crash they jump by at most one block.
  *
- * <p>Send path: in-memory retry check, then the Redis idempotency key ({@link Dedup}), then a seq,
- * then Kafka ({@link Publisher}); the sender is acked and members are delivered to only after the
- * broker's ack. Retries of a message still in flight wait for its ack instead of resending.
+ * <p>Send path: in-memory retry check, then the Redis idempotency key ({@link Dedup}, claimed in
+ * the same round trip), then a seq, then Kafka ({@link Publisher}); the sender is acked and members
+ * are delivered to only after the broker's ack. Retries of a message still in flight wait for its
+ * ack instead of resending. A retry that finds an earlier attempt's claim and no answer is settled
+ * from the Kafka log (ADR 0008).
  */
 public final class Conversation
     extends EventSourcedBehaviorWithEnforcedReplies<
@@ -112,6 +116,17 @@ public final class Conversation
   private record DedupAnswered(Dedup.LookupResult result) implements Command {}
 
   private record PublishAnswered(Publisher.Result result) implements Command {}
+
+  /** The Kafka log's answer for a send left in doubt: the earlier attempt's record, if written. */
+  private record InDoubtSettled(
+      String idempotencyKey, Optional<MessageRecord> written, boolean failed) implements Command {}
+
+  /** Finds a conversation's record in the Kafka log by idempotency key, from a time on. */
+  @FunctionalInterface
+  public interface LogSearch {
+    CompletionStage<Optional<MessageRecord>> find(
+        String conversationId, String idempotencyKey, Instant from);
+  }
 
   public sealed interface Reply extends CborSerializable
       permits Info, Acked, Recent, Receipted, Rejected {}
@@ -215,6 +230,9 @@ public final class Conversation
       int maxMembers,
       int maxTitleLength,
       int recentMessages,
+      LogSearch log,
+      /* a claim older than this has no attempt under way any more (ADR 0008) */
+      Duration inDoubtAfter,
       Clock clock) {
 
     public static Settings fromConfig(
@@ -222,7 +240,8 @@ public final class Conversation
         ActorRef<Dedup.Command> dedup,
         ActorRef<Publisher.Command> publisher,
         ActorRef<Fanout.Command> fanout,
-        ActorRef<MembershipIndexer.Command> indexer) {
+        ActorRef<MembershipIndexer.Command> indexer,
+        LogSearch log) {
       Config limits = config.getConfig("parley.conversation");
       return new Settings(
           dedup,
@@ -233,12 +252,15 @@ public final class Conversation
           limits.getInt("max-members"),
           limits.getInt("max-title-length"),
           limits.getInt("recent-messages"),
+          log,
+          Publisher.inDoubtAfter(config),
           Clock.systemUTC());
     }
   }
 
   // ---- behavior -------------------------------------------------------------------------
 
+  private final ActorContext<Command> context;
   private final String conversationId;
   private final Settings settings;
   private final ActorRef<Dedup.LookupResult> dedupReplies;
@@ -263,11 +285,19 @@ public final class Conversation
   private static final class Pending {
     final Send first;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
+
+    /** When this attempt claimed (or will claim) the idempotency key. */
+    Instant claimedAt;
+
+    /** The log is being asked about an earlier attempt's claim, which is not ours to release. */
+    boolean settling;
+
     long seq;
     Publisher.Result result;
 
-    Pending(Send first) {
+    Pending(Send first, Instant claimedAt) {
       this.first = first;
+      this.claimedAt = claimedAt;
       waiters.add(first.replyTo());
     }
   }
@@ -293,6 +323,7 @@ public final class Conversation
     super(
         PersistenceId.of(ENTITY_KEY.name(), conversationId),
         SupervisorStrategy.restartWithBackoff(Duration.ofMillis(200), Duration.ofSeconds(10), 0.2));
+    this.context = context;
     this.conversationId = conversationId;
     this.settings = settings;
     this.dedupReplies = context.messageAdapter(Dedup.LookupResult.class, DedupAnswered::new);
@@ -336,6 +367,7 @@ public final class Conversation
             DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
         .onCommand(
             PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
+        .onCommand(InDoubtSettled.class, this::onInDoubtSettled)
         .onCommand(Stop.class, this::onStop)
         .build();
   }
@@ -459,8 +491,13 @@ public final class Conversation
       inFlight.waiters.add(send.replyTo());
       return Effect().noReply();
     }
-    pending.put(send.idempotencyKey(), new Pending(send));
-    settings.dedup().tell(new Dedup.Lookup(conversationId, send.idempotencyKey(), dedupReplies));
+    Pending attempt = new Pending(send, settings.clock().instant());
+    pending.put(send.idempotencyKey(), attempt);
+    settings
+        .dedup()
+        .tell(
+            new Dedup.Lookup(
+                conversationId, send.idempotencyKey(), attempt.claimedAt, false, dedupReplies));
     return Effect().noReply();
   }
 
@@ -482,6 +519,60 @@ public final class Conversation
           new Acked(conversationId, result.idempotencyKey(), original.seq(), original.sentAt()));
       return Effect().noReply();
     }
+    if (result.claimedEarlier().isPresent()) {
+      return settleInDoubt(send, result.claimedEarlier().get());
+    }
+    return assignSeq(state, send);
+  }
+
+  /**
+   * An earlier attempt claimed this key and left no answer: its node died, or Kafka's answer was
+   * lost. Only the log knows whether it was written, and the log is asked only once no attempt can
+   * still be under way; until then the retry is told to come back.
+   */
+  private ReplyEffect<Event, State> settleInDoubt(Pending send, Instant claimedAt) {
+    String key = send.first.idempotencyKey();
+    if (settings.clock().instant().isBefore(claimedAt.plus(settings.inDoubtAfter()))) {
+      pending.remove(key);
+      replyAll(send, new Rejected(Failure.UNAVAILABLE, "an earlier attempt is in flight, retry"));
+      return Effect().noReply();
+    }
+    send.settling = true;
+    context.pipeToSelf(
+        settings.log().find(conversationId, key, claimedAt),
+        (written, failure) -> new InDoubtSettled(key, written, failure != null));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onInDoubtSettled(State state, InDoubtSettled settled) {
+    String key = settled.idempotencyKey();
+    Pending send = pending.get(key);
+    if (send == null || send.seq != 0) {
+      return Effect().noReply();
+    }
+    if (settled.failed()) {
+      pending.remove(key);
+      replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
+    } else if (settled.written().isPresent()) {
+      // Written: the original ack again. Not pushed now: members find it by sync, as any message
+      // behind a seq jump (PROTOCOL.md guarantee 2).
+      pending.remove(key);
+      MessageRecord record = settled.written().get();
+      Dedup.Original original = new Dedup.Original(record.seq(), record.sentAt());
+      settings.dedup().tell(new Dedup.Remember(conversationId, key, original));
+      replyAll(send, new Acked(conversationId, key, record.seq(), record.sentAt()));
+    } else {
+      // Never written: this attempt takes the claim over (freshly dated) and goes ahead.
+      send.settling = false;
+      send.claimedAt = settings.clock().instant();
+      settings
+          .dedup()
+          .tell(new Dedup.Lookup(conversationId, key, send.claimedAt, true, dedupReplies));
+    }
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> assignSeq(State state, Pending send) {
     if (lastSeq >= state.reservedUpTo()) {
       // The reservation is used up: wait for the next block before handing out a seq.
       return Effect()
@@ -511,7 +602,7 @@ public final class Conversation
             first.idempotencyKey(),
             first.body(),
             settings.clock().instant());
-    settings.publisher().tell(new Publisher.Publish(record, publishReplies));
+    settings.publisher().tell(new Publisher.Publish(record, send.claimedAt, publishReplies));
   }
 
   /**
@@ -545,10 +636,26 @@ public final class Conversation
   }
 
   private ReplyEffect<Event, State> onStop(State state, Stop stop) {
+    abandonUnpublished();
     if (!state.exists() || lastSeq == state.reservedUpTo()) {
       return Effect().stop().thenNoReply();
     }
     return Effect().persist(new SeqCheckpointed(conversationId, lastSeq)).thenStop().thenNoReply();
+  }
+
+  /**
+   * On a hand-off or passivation: sends not yet at Kafka give their claims back and their senders
+   * are told to retry, which the next incarnation then takes at once instead of waiting out a claim
+   * in doubt. (Sends already at Kafka are answered by the publisher's Remember.)
+   */
+  private void abandonUnpublished() {
+    for (Pending send : pending.values()) {
+      if (send.seq == 0 && !send.settling) {
+        String key = send.first.idempotencyKey();
+        settings.dedup().tell(new Dedup.Release(conversationId, key, send.claimedAt));
+        replyAll(send, new Rejected(Failure.UNAVAILABLE, "conversation moving, try again"));
+      }
+    }
   }
 
   private Rejected checkMember(State state, String userId) {

@@ -139,6 +139,16 @@ public final class NodeProcess {
         "node on :" + httpPort + " not ready within " + deadline + "; see " + log);
   }
 
+  /** SIGKILL, as a crashed machine: no drain, no hand-off, no leave. Returns once it is gone. */
+  public void kill() {
+    process.descendants().forEach(ProcessHandle::destroyForcibly);
+    try {
+      process.destroyForcibly().waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
   /**
    * SIGTERM (Coordinated Shutdown: drain, hand-off, leave) and waits; kills it if it does not exit
    * in time. Returns the exit code, or -1 if it had to be killed.

@@ -87,9 +87,16 @@ public final class KafkaConnector implements Extension {
             }
           });
     } catch (RuntimeException e) { // no metadata within max.block.ms, or a closed producer
-      acked.completeExceptionally(e);
+      acked.completeExceptionally(new NotSent(e));
     }
     return acked;
+  }
+
+  /** The record was never handed to the Kafka client, so it surely is not in the log. */
+  public static final class NotSent extends RuntimeException {
+    NotSent(RuntimeException cause) {
+      super(cause.getMessage(), cause);
+    }
   }
 
   /** True when the cluster answers a metadata request within the health timeout. */

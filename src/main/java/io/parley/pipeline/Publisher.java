@@ -1,11 +1,15 @@
 package io.parley.pipeline;
 
+import com.typesafe.config.Config;
 import io.micrometer.core.instrument.Counter;
 import io.parley.CborSerializable;
 import io.parley.Json;
 import io.parley.ops.Metrics;
 import io.parley.registry.Dedup;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -17,12 +21,19 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  *
  * <p>Order: records of one conversation are sent in the order they arrive here and the idempotent
  * producer keeps that order within the partition, so answers also arrive in order.
+ *
+ * <p>Doubt (ADR 0008): a record is handed to Kafka only within {@code publish-deadline} of its
+ * key's claim, and Kafka gives up on it within {@code delivery.timeout.ms}; so once a claim is
+ * older than both plus a margin ({@link #inDoubtAfter}), no attempt of it can still reach the log.
+ * A record that surely never reached the broker releases its claim at once.
  */
 public final class Publisher {
 
   public interface Command extends CborSerializable {}
 
-  public record Publish(MessageRecord record, ActorRef<Result> replyTo) implements Command {}
+  /** {@code claimedAt}: when the send claimed its idempotency key. */
+  public record Publish(MessageRecord record, Instant claimedAt, ActorRef<Result> replyTo)
+      implements Command {}
 
   public sealed interface Result extends CborSerializable permits Published, PublishFailed {
     MessageRecord record();
@@ -32,10 +43,23 @@ public final class Publisher {
 
   public record PublishFailed(MessageRecord record, String reason) implements Result {}
 
+  /** How the publisher is bounded in time; see {@link #inDoubtAfter}. */
+  public record Settings(String topic, Duration publishDeadline, Clock clock) {}
+
   private Publisher() {}
 
+  /** When a claimed send with no answer can be settled from the log. */
+  public static Duration inDoubtAfter(Config config) {
+    Duration deliveryTimeout =
+        Duration.ofMillis(config.getLong("pekko.kafka.producer.kafka-clients.delivery.timeout.ms"));
+    return config
+        .getDuration("parley.dedup.publish-deadline")
+        .plus(deliveryTimeout)
+        .plus(config.getDuration("parley.dedup.in-doubt-margin"));
+  }
+
   public static Behavior<Command> create(
-      KafkaConnector kafka, String topic, ActorRef<Dedup.Command> dedup) {
+      KafkaConnector kafka, Settings settings, ActorRef<Dedup.Command> dedup) {
     return Behaviors.setup(
         context -> {
           Counter failures =
@@ -45,25 +69,35 @@ public final class Publisher {
                       "Messages the broker did not ack (their senders got unavailable)");
           return Behaviors.receive(Command.class)
               .onMessage(
-                  Publish.class, publish -> onPublish(kafka, topic, dedup, failures, publish))
+                  Publish.class, publish -> onPublish(kafka, settings, dedup, failures, publish))
               .build();
         });
   }
 
   private static Behavior<Command> onPublish(
       KafkaConnector kafka,
-      String topic,
+      Settings settings,
       ActorRef<Dedup.Command> dedup,
       Counter failures,
       Publish publish) {
     MessageRecord record = publish.record();
+    Instant deadline = publish.claimedAt().plus(settings.publishDeadline());
+    if (settings.clock().instant().isAfter(deadline)) {
+      failures.increment();
+      release(dedup, publish);
+      publish.replyTo().tell(new PublishFailed(record, "publish deadline passed"));
+      return Behaviors.same();
+    }
     byte[] value = Json.write(record).getBytes(StandardCharsets.UTF_8);
     kafka
-        .publish(topic, record.conversationId(), value)
+        .publish(settings.topic(), record.conversationId(), value)
         .whenComplete(
             (metadata, failure) -> {
               if (failure != null) {
                 failures.increment();
+                if (failure instanceof KafkaConnector.NotSent) {
+                  release(dedup, publish);
+                } // otherwise the record may be in the log: the claim stays, in doubt
                 publish
                     .replyTo()
                     .tell(new PublishFailed(record, failure.getClass().getSimpleName()));
@@ -77,5 +111,11 @@ public final class Publisher {
               }
             });
     return Behaviors.same();
+  }
+
+  private static void release(ActorRef<Dedup.Command> dedup, Publish publish) {
+    MessageRecord record = publish.record();
+    dedup.tell(
+        new Dedup.Release(record.conversationId(), record.idempotencyKey(), publish.claimedAt()));
   }
 }

@@ -19,11 +19,15 @@ import io.parley.registry.Dedup;
 import io.parley.routing.Fanout;
 import io.parley.routing.NodeRouter;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -48,6 +52,7 @@ class ConversationTest {
 
   private static final int BLOCK = 10;
   private static final Instant NOW = Instant.parse("2026-11-28T10:15:30.123Z");
+  private static final Duration IN_DOUBT_AFTER = Duration.ofSeconds(45);
 
   private TestProbe<Dedup.Command> dedup;
   private TestProbe<Publisher.Command> publisher;
@@ -66,6 +71,9 @@ class ConversationTest {
   static void stopTestKit() {
     testKit.shutdownTestKit();
   }
+
+  /** The Kafka log as the in-doubt search sees it: idempotency key → record. */
+  private final Map<String, MessageRecord> kafkaLog = new ConcurrentHashMap<>();
 
   @BeforeEach
   void setUp() {
@@ -88,6 +96,9 @@ class ConversationTest {
         5,
         100,
         4,
+        (conversationId, key, from) ->
+            CompletableFuture.completedFuture(Optional.ofNullable(kafkaLog.get(key))),
+        IN_DOUBT_AFTER,
         Clock.fixed(NOW, ZoneOffset.UTC));
   }
 
@@ -135,6 +146,8 @@ class ConversationTest {
                     3,
                     5,
                     4,
+                    (conversationId, key, from) -> new CompletableFuture<>(),
+                    IN_DOUBT_AFTER,
                     Clock.systemUTC())));
     assertTrue(
         other
@@ -302,12 +315,56 @@ class ConversationTest {
   }
 
   @Test
+  void aRetryFindingAFreshClaimOfAnEarlierAttemptIsToldToComeBack() {
+    create("alice", "bob");
+    String key = key();
+    conversation.runCommand(send("alice", key));
+    answerLookupWithEarlierClaim(key, NOW.minusSeconds(10)); // that attempt may still reach Kafka
+
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+    publisher.expectNoMessage();
+  }
+
+  @Test
+  void aSendLeftInDoubtThatReachedTheLogIsAnsweredWithItsOriginalAck() {
+    create("alice", "bob");
+    String key = key();
+    Instant sentAt = NOW.minusSeconds(120);
+    kafkaLog.put(key, new MessageRecord("c1", 42, "alice", "phone", key, "hello", sentAt));
+    conversation.runCommand(send("alice", key));
+    answerLookupWithEarlierClaim(key, NOW.minus(IN_DOUBT_AFTER).minusSeconds(1));
+
+    assertEquals(new Acked("c1", key, 42, sentAt), replies.receiveMessage());
+    assertEquals(
+        new Dedup.Remember("c1", key, new Dedup.Original(42, sentAt)),
+        dedup.expectMessageClass(Dedup.Remember.class));
+    publisher.expectNoMessage();
+    delivery.expectNoMessage();
+  }
+
+  @Test
+  void aSendLeftInDoubtThatNeverReachedTheLogTakesTheClaimOverAndIsPublished() {
+    create("alice", "bob");
+    String key = key();
+    conversation.runCommand(send("alice", key));
+    answerLookupWithEarlierClaim(key, NOW.minus(IN_DOUBT_AFTER).minusSeconds(1));
+
+    Dedup.Lookup takeOver = dedup.expectMessageClass(Dedup.Lookup.class);
+    assertTrue(takeOver.takeOverClaim());
+    assertEquals(NOW, takeOver.claimAt());
+    takeOver.replyTo().tell(Dedup.LookupResult.free(key));
+    Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
+    assertEquals(1, publish.record().seq());
+    assertEquals(NOW, publish.claimedAt(), "the publish deadline counts from the new claim");
+  }
+
+  @Test
   void redisOrKafkaFailuresAnswerUnavailable() {
     create("alice", "bob");
     String key = key();
     conversation.runCommand(send("alice", key));
     Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
-    lookup.replyTo().tell(new Dedup.LookupResult(key, Optional.empty(), true));
+    lookup.replyTo().tell(Dedup.LookupResult.failed(key));
     assertEquals(Failure.UNAVAILABLE, rejection().failure());
 
     conversation.runCommand(send("alice", key));
@@ -452,7 +509,15 @@ class ConversationTest {
   private void answerLookup(String key, Optional<Dedup.Original> original) {
     Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
     assertEquals(key, lookup.idempotencyKey());
-    lookup.replyTo().tell(new Dedup.LookupResult(key, original, false));
+    lookup.replyTo().tell(new Dedup.LookupResult(key, original, Optional.empty(), false));
+  }
+
+  private void answerLookupWithEarlierClaim(String key, Instant claimedAt) {
+    Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
+    assertEquals(NOW, lookup.claimAt(), "a send claims its key as it looks it up");
+    lookup
+        .replyTo()
+        .tell(new Dedup.LookupResult(key, Optional.empty(), Optional.of(claimedAt), false));
   }
 
   private Rejected rejection() {

@@ -12,6 +12,7 @@ import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
 import io.parley.testing.WsClient;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -45,6 +46,7 @@ class SeqContinuityIntegrationTest {
 
   private static final int MESSAGES = 120;
   private static final int STOP_AFTER = 30;
+  private static final Duration RETRY_BACKOFF = Duration.ofMillis(250);
 
   @Test
   void seqsStayUniqueAndIncreasingWhenTheHostingNodeStops(LocalStack stack) throws Exception {
@@ -58,6 +60,12 @@ class SeqContinuityIntegrationTest {
   void seqsJumpButNeverRepeatWhenTheHostingNodeCrashes(LocalStack stack) throws Exception {
     Map<String, Object> config = new java.util.HashMap<>(TestCluster.CRASHABLE);
     config.put("parley.gateway.ask-timeout", "3s");
+    // A send in flight at the crash leaves its key claimed; its retry waits until no attempt can
+    // still reach Kafka (ADR 0008). Tighter Kafka timeouts make that 8 s instead of 45 s.
+    config.put("parley.dedup.publish-deadline", "2s");
+    config.put("parley.dedup.in-doubt-margin", "1s");
+    config.put("pekko.kafka.producer.kafka-clients.request.timeout.ms", "3000");
+    config.put("pekko.kafka.producer.kafka-clients.delivery.timeout.ms", "5000");
     // Three nodes: after the crash the two survivors are the majority the resolver keeps.
     try (TestCluster cluster = TestCluster.start(stack, 3, config)) {
       Map<Long, String> acked = runThrough(cluster, () -> cluster.crash(1));
@@ -95,10 +103,14 @@ class SeqContinuityIntegrationTest {
     return acked;
   }
 
-  /** Retries the same idempotency key while the conversation is moving (answers `unavailable`). */
+  /**
+   * Retries the same idempotency key while the conversation is moving or a send is in doubt (both
+   * answer `unavailable`), with a client's backoff, for up to two minutes.
+   */
   private static JsonNode sendUntilAcked(
-      WsClient client, String conversation, String key, String body) {
-    for (int attempt = 1; attempt <= 40; attempt++) {
+      WsClient client, String conversation, String key, String body) throws InterruptedException {
+    Instant giveUp = Instant.now().plus(Duration.ofMinutes(2));
+    while (Instant.now().isBefore(giveUp)) {
       client.send(
           Map.of(
               "type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
@@ -108,8 +120,9 @@ class SeqContinuityIntegrationTest {
         return answer;
       }
       assertEquals("unavailable", answer.path("code").asText(), answer::toString);
+      Thread.sleep(RETRY_BACKOFF.toMillis()); // a client's backoff, not synchronisation
     }
-    throw new AssertionError("not acked after 40 attempts: " + key);
+    throw new AssertionError("not acked within 2 minutes: " + key);
   }
 
   private static String conversationHostedOn(TestCluster cluster, int node) throws Exception {

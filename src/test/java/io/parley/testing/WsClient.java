@@ -27,6 +27,7 @@ public final class WsClient implements AutoCloseable {
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
   private volatile Instant closedAt;
   private volatile Instant reconnectAt;
+  private volatile boolean paused;
   private final WebSocket socket;
 
   private WsClient(int port, String token, String device) {
@@ -97,6 +98,20 @@ public final class WsClient implements AutoCloseable {
     closed.complete(-1);
   }
 
+  /**
+   * Stops reading from the socket after the frame being read now: the server's frames pile up in
+   * TCP buffers and then in its outbound buffer, as with a client that stalls.
+   */
+  public void pauseReading() {
+    paused = true;
+  }
+
+  /** Reads again (whatever the server still had in the connection arrives). */
+  public void resumeReading() {
+    paused = false;
+    socket.request(1);
+  }
+
   /** The next frame, which must be of {@code type}. */
   public JsonNode next(String type) {
     JsonNode frame = next();
@@ -154,7 +169,9 @@ public final class WsClient implements AutoCloseable {
         }
         partial.setLength(0);
       }
-      webSocket.request(1);
+      if (!paused) {
+        webSocket.request(1);
+      }
       return null;
     }
 
