@@ -121,6 +121,9 @@ public final class ParleyNode implements AutoCloseable {
     History history = startHistory(system);
     ActorRef<NodeRouter.Command> router = startConversations(system, registry, history.index());
     Drain.register(system, router);
+    // A Redis that restarted may have lost the registry: every session registers again at once
+    // rather than at its next heartbeat (pushes to a device need its entry).
+    RedisConnector.get(system).onReconnected(() -> router.tell(new NodeRouter.RefreshAll()));
     HistoryService historyService =
         new HistoryService(
             system, history.store(), askTimeout, config.getDuration("parley.history.persist-wait"));

@@ -250,8 +250,7 @@ public final class Session {
         .onMessage(
             Heartbeat.class,
             beat -> {
-              refreshRegistration();
-              settings.presence().tell(new PresenceHub.DeviceActive(userId));
+              heartbeat();
               return Behaviors.same();
             })
         .onMessage(
@@ -282,6 +281,8 @@ public final class Session {
       push(ServerFrames.presence(presence));
     } else if (delivery instanceof NodeRouter.TypingPush typing) {
       push(new ServerFrame.TypingNotice(typing.conversationId(), typing.userId()));
+    } else if (delivery instanceof NodeRouter.Refresh) {
+      heartbeat();
     } else if (routed.delivery() instanceof NodeRouter.Leave leave && leaveReason == null) {
       // Answers to requests already made still go out; then `reconnect` and the close.
       leaveReason = leave.reason();
@@ -289,6 +290,12 @@ public final class Session {
       closeIfLeavingAndIdle();
     }
     return Behaviors.same();
+  }
+
+  /** The registry entry and presence, refreshed on each heartbeat (and when Redis came back). */
+  private void heartbeat() {
+    refreshRegistration();
+    settings.presence().tell(new PresenceHub.DeviceActive(userId));
   }
 
   private void closeIfLeavingAndIdle() {

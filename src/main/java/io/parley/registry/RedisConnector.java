@@ -7,9 +7,12 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
+import io.lettuce.core.event.connection.ConnectionActivatedEvent;
+import io.lettuce.core.event.connection.DisconnectedEvent;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
@@ -76,6 +79,26 @@ public final class RedisConnector implements Extension {
     } catch (RuntimeException unreachable) {
       return CompletableFuture.failedFuture(unreachable);
     }
+  }
+
+  /**
+   * Runs {@code action} each time the connection is back after having been lost (a Redis restart,
+   * which may have lost every key, or a network cut). Not on the first connect.
+   */
+  public void onReconnected(Runnable action) {
+    AtomicBoolean lost = new AtomicBoolean();
+    client
+        .getResources()
+        .eventBus()
+        .get()
+        .subscribe(
+            event -> {
+              if (event instanceof DisconnectedEvent) {
+                lost.set(true);
+              } else if (event instanceof ConnectionActivatedEvent && lost.getAndSet(false)) {
+                action.run();
+              }
+            });
   }
 
   /** True when Redis answers PING within the command timeout. */

@@ -58,6 +58,9 @@ public final class NodeRouter {
 
   private record LeaveNow(ActorRef<Delivery> session) implements Command {}
 
+  /** Every local session registers again now (Redis came back and may have lost the registry). */
+  public record RefreshAll() implements Command {}
+
   private enum DrainDeadline implements Command {
     INSTANCE
   }
@@ -69,7 +72,8 @@ public final class NodeRouter {
     @JsonSubTypes.Type(value = ReceiptPush.class, name = "receipt"),
     @JsonSubTypes.Type(value = PresencePush.class, name = "presence"),
     @JsonSubTypes.Type(value = TypingPush.class, name = "typing"),
-    @JsonSubTypes.Type(value = Leave.class, name = "leave")
+    @JsonSubTypes.Type(value = Leave.class, name = "leave"),
+    @JsonSubTypes.Type(value = Refresh.class, name = "refresh")
   })
   public sealed interface Delivery extends CborSerializable {}
 
@@ -87,6 +91,9 @@ public final class NodeRouter {
 
   /** Tell the client to reconnect elsewhere, then close. */
   public record Leave(String reason) implements Delivery {}
+
+  /** Register in the connection registry now, as on a heartbeat. */
+  public record Refresh() implements Delivery {}
 
   private final Map<Recipient, ActorRef<Delivery>> sessions = new HashMap<>();
   private final ActorContext<Command> context;
@@ -128,6 +135,7 @@ public final class NodeRouter {
         .onMessage(Envelope.class, this::onEnvelope)
         .onMessage(DrainAll.class, this::onDrainAll)
         .onMessage(LeaveNow.class, leave -> leave(leave.session()))
+        .onMessage(RefreshAll.class, refresh -> refreshAll())
         .onMessage(DrainDeadline.class, deadline -> drainedIfEmpty(true))
         .build();
   }
@@ -168,6 +176,12 @@ public final class NodeRouter {
     }
     timers.startSingleTimer(DrainDeadline.INSTANCE, drain.spread().plus(drain.grace()));
     return drainedIfEmpty(false);
+  }
+
+  private Behavior<Command> refreshAll() {
+    context.getLog().info("re-registering {} local sessions", sessions.size());
+    sessions.values().forEach(session -> session.tell(new Refresh()));
+    return Behaviors.same();
   }
 
   private Behavior<Command> leave(ActorRef<Delivery> session) {

@@ -108,8 +108,9 @@ class ChatFaultsIntegrationTest {
   }
 
   /**
-   * Redis restarts empty: the registry, presence and dedup keys are gone. Sessions re-register on
-   * their next heartbeat; messages are not lost (they are in Kafka and history, not in Redis).
+   * Redis restarts empty: the registry, presence and dedup keys are gone. Every node's sessions
+   * register again as soon as the node's connection is back (heartbeats here are 10 minutes apart,
+   * so pushes resuming proves it); messages are not lost (they are in Kafka and history).
    */
   @Test
   @Order(4)

@@ -32,6 +32,10 @@ final class NodeSet implements AutoCloseable {
           // Small seq blocks: a Cassandra outage soon stops conversations that need a new one,
           // so the checker sees entities fail and recover, not only sail through.
           "PARLEY_SEQ_BLOCK_SIZE", "100",
+          // Heartbeats far apart: after Redis loses the registry, only the sessions' re-register
+          // on reconnect can bring pushes back within the checker's deadline.
+          "PARLEY_HEARTBEAT_INTERVAL", "600s",
+          "PARLEY_REGISTRY_TTL", "1800s",
           // As in production, nodes do not create the schema (the first one here does); and on two
           // cores shared with the whole stack, a quick JIT lets a replacement start in time.
           "PARLEY_CASSANDRA_CREATE_SCHEMA", "false",
