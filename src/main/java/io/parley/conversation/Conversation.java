@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.PreRestart;
 import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -350,6 +352,8 @@ public final class Conversation
               // Whatever an earlier incarnation acked is at or below the recovered seq.
               recent = new RecentMessages(settings.recentMessages(), lastSeq);
             })
+        // A failed reservation (Cassandra down) restarts the entity: its waiting sends go back.
+        .onSignal(PreRestart.instance(), state -> abandonUnpublished())
         .build();
   }
 
@@ -644,16 +648,20 @@ public final class Conversation
   }
 
   /**
-   * On a hand-off or passivation: sends not yet at Kafka give their claims back and their senders
-   * are told to retry, which the next incarnation then takes at once instead of waiting out a claim
-   * in doubt. (Sends already at Kafka are answered by the publisher's Remember.)
+   * On a hand-off, passivation or a restart after a journal failure: sends not yet at Kafka give
+   * their claims back and their senders are told to retry, which the next incarnation then takes at
+   * once instead of waiting out a claim in doubt. (Sends already at Kafka are answered by the
+   * publisher's Remember.)
    */
   private void abandonUnpublished() {
-    for (Pending send : pending.values()) {
+    Iterator<Pending> sends = pending.values().iterator();
+    while (sends.hasNext()) {
+      Pending send = sends.next();
       if (send.seq == 0 && !send.settling) {
         String key = send.first.idempotencyKey();
         settings.dedup().tell(new Dedup.Release(conversationId, key, send.claimedAt));
         replyAll(send, new Rejected(Failure.UNAVAILABLE, "conversation moving, try again"));
+        sends.remove();
       }
     }
   }

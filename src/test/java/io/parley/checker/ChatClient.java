@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,6 +30,7 @@ final class ChatClient implements Runnable {
   private static final Duration GIVE_UP = Duration.ofMinutes(3);
   private static final Duration SILENCE_BEFORE_RESEND = Duration.ofSeconds(15);
   private static final Duration BACKOFF_AFTER_ERROR = Duration.ofMillis(500);
+  private static final Set<String> RETRYABLE = Set.of("unavailable", "rate_limited");
 
   final String user;
   final String conversation;
@@ -159,9 +161,11 @@ final class ChatClient implements Runnable {
           return false;
         }
         case "error" -> {
-          errors
-              .computeIfAbsent(frame.path("code").asText(), c -> new AtomicInteger())
-              .incrementAndGet();
+          String code = frame.path("code").asText();
+          errors.computeIfAbsent(code, c -> new AtomicInteger()).incrementAndGet();
+          if (!RETRYABLE.contains(code)) {
+            throw new AssertionError(user + " was refused for good: " + frame);
+          }
           if (key.equals(frame.path("ref").asText())) {
             pause(BACKOFF_AFTER_ERROR);
             return false;

@@ -49,10 +49,14 @@ class ChatFaultsIntegrationTest {
 
   private LocalStack stack;
   private NodeSet nodes;
+  private RedisClient redisClient;
+  private StatefulRedisConnection<String, String> redis;
 
   @BeforeAll
   void startNodes(LocalStack stack) throws Exception {
     this.stack = stack;
+    redisClient = RedisClient.create(stack.redis().uri());
+    redis = redisClient.connect(); // reconnects by itself after the Redis restart
     nodes = NodeSet.start(stack, 3, "faults");
   }
 
@@ -60,6 +64,9 @@ class ChatFaultsIntegrationTest {
   void stopNodes() {
     if (nodes != null) {
       nodes.close();
+    }
+    if (redisClient != null) {
+      redisClient.shutdown();
     }
   }
 
@@ -156,7 +163,9 @@ class ChatFaultsIntegrationTest {
   @Test
   @Order(6)
   void aDeviceThatNeverReadsIsCutOffAndNobodyWaitsForIt() throws Exception {
-    try (ChatChecker checker = ChatChecker.start(nodes, "slow", 1, 3, 10, 16 * 1024)) {
+    // Bodies near the 4,000-character limit, fast: the stalled device's TCP buffers (some MB)
+    // and then its 256-frame outbound buffer fill within a minute.
+    try (ChatChecker checker = ChatChecker.start(nodes, "slow", 1, 3, 20, 3_500)) {
       String conversation = checker.conversations().get(0);
       String stalled = "stalled-" + UUID.randomUUID().toString().substring(0, 6);
       Api.Response added =
@@ -170,6 +179,7 @@ class ChatFaultsIntegrationTest {
         device.pauseReading();
         await()
             .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofSeconds(1))
             .until(() -> registeredDevices(stalled) == 0); // cut off, and its entry removed
         checker.awaitProgress(); // the others were not held up
         checker.finish("a device that never reads");
@@ -204,12 +214,7 @@ class ChatFaultsIntegrationTest {
   }
 
   private <T> T redis(Function<RedisCommands<String, String>, T> query) {
-    RedisClient client = RedisClient.create(stack.redis().uri());
-    try (StatefulRedisConnection<String, String> connection = client.connect()) {
-      return query.apply(connection.sync());
-    } finally {
-      client.shutdown();
-    }
+    return query.apply(redis.sync());
   }
 
   private static void checkReconnectsSpread(

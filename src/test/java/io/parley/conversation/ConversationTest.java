@@ -302,6 +302,22 @@ class ConversationTest {
   }
 
   @Test
+  void aSendWaitingForAReservationThatFailsGivesItsClaimBackAndIsToldToRetry() {
+    create("alice", "bob");
+    String key = key();
+    conversation.persistenceTestKit().failNextPersisted(); // the first send's SeqReserved
+    conversation.runCommand(send("alice", key));
+    answerLookup(key, Optional.empty());
+
+    assertEquals(
+        new Dedup.Release("c1", key, NOW),
+        dedup.expectMessageClass(Dedup.Release.class),
+        "its claim goes, so the retry need not wait for it to be in doubt");
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+    publisher.expectNoMessage();
+  }
+
+  @Test
   void aKnownIdempotencyKeyIsAnsweredWithTheOriginalAck() {
     create("alice", "bob");
     String key = key();
