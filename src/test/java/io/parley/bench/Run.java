@@ -50,6 +50,8 @@ final class Run {
   private final AtomicLong errors = new AtomicLong();
   private double cpuSeconds;
   private double seconds;
+  private ServerLatency serverBefore;
+  private ServerLatency serverAfter;
 
   Run(ActorSystem<?> system, LoadGen.Target target, IntFunction<String> source, JwtIssuer tokens) {
     this.system = system;
@@ -95,6 +97,7 @@ final class Run {
   /** Sends {@code rate} messages a second for {@code duration}, then waits for stragglers. */
   Run drive(int rate, Duration duration, List<NodeProcess> nodes) throws Exception {
     double cpuBefore = cpu(nodes);
+    serverBefore = ServerLatency.read(nodes);
     long started = System.nanoTime();
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
     long total = rate * duration.toSeconds();
@@ -112,6 +115,7 @@ final class Run {
     }
     seconds = (System.nanoTime() - started) / 1e9;
     cpuSeconds = cpu(nodes) - cpuBefore;
+    serverAfter = ServerLatency.read(nodes);
     clients.forEach(LoadClient::close);
     return this;
   }
@@ -137,43 +141,40 @@ final class Run {
     return total;
   }
 
-  void print(String scenario, int rate, List<NodeProcess> nodes) {
-    String lag =
-        nodes.isEmpty()
-            ? "-"
-            : Api.text(nodes.get(0).httpPort(), "/metrics")
-                .lines()
-                .filter(line -> line.startsWith("parley_persister_lag_records "))
-                .map(line -> line.substring(line.lastIndexOf(' ') + 1))
-                .findFirst()
-                .orElse("?");
-    System.out.printf(
-        "| %s | %d | %d | %d | %d | %s | %s | %s | %s |%n",
+  /** The step's figures (printed as a table row by the caller). */
+  Step result(String scenario, int rate, List<NodeProcess> nodes) {
+    boolean parley = !nodes.isEmpty();
+    return new Step(
         scenario,
+        target.name(),
         rate,
         sent.get(),
         acks.getTotalCount(),
         errors.get() + refused.get(),
-        percentiles(acks),
-        percentiles(deliveries),
-        nodes.isEmpty() ? "-" : String.format("%.0f%%", 100 * cpuSeconds / seconds),
-        lag);
+        millis(acks, 50),
+        millis(acks, 99),
+        millis(acks, 99.9),
+        millis(deliveries, 50),
+        millis(deliveries, 99),
+        millis(deliveries, 99.9),
+        parley ? serverAfter.percentileSince(serverBefore, 99) : Double.NaN,
+        parley ? 100 * cpuSeconds / seconds : Double.NaN,
+        parley ? persisterLag(nodes) : Double.NaN);
   }
 
-  private static String percentiles(Histogram histogram) {
-    if (histogram.getTotalCount() == 0) {
-      return "-";
-    }
-    return String.format(
-        "%.1f / %.1f / %.1f",
-        histogram.getValueAtPercentile(50) / 1000.0,
-        histogram.getValueAtPercentile(99) / 1000.0,
-        histogram.getValueAtPercentile(99.9) / 1000.0);
+  /** The persister's lag in records (first node's gauge: the consumer group's lag). */
+  private static double persisterLag(List<NodeProcess> nodes) {
+    return Api.text(nodes.get(0).httpPort(), "/metrics")
+        .lines()
+        .filter(line -> line.startsWith("parley_persister_lag_records "))
+        .mapToDouble(line -> Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)))
+        .findFirst()
+        .orElse(Double.NaN);
   }
 
-  static String header() {
-    return "| scenario | sends/s | sent | acked | errors | ack p50 / p99 / p99.9 ms"
-        + " | delivery p50 / p99 / p99.9 ms | node CPU (sum) | persister lag |\n"
-        + "|---|---|---|---|---|---|---|---|---|";
+  private static double millis(Histogram histogram, double percentile) {
+    return histogram.getTotalCount() == 0
+        ? Double.NaN
+        : histogram.getValueAtPercentile(percentile) / 1000.0;
   }
 }
