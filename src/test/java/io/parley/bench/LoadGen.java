@@ -79,14 +79,14 @@ public final class LoadGen implements Callable<Integer> {
       names = "--rates",
       defaultValue = "5,10,25,50,100,200,400,800",
       split = ",",
-      description = "total 1:1 sends per second, one step each; empty: skip")
+      description = "total 1:1 sends per second, one step each; 0: skip")
   List<Integer> rates;
 
   @Option(
       names = "--groups",
       defaultValue = "100,1000",
       split = ",",
-      description = "group sizes, one sender at --group-rate each; empty: skip")
+      description = "group sizes, one sender at --group-rate each; 0: skip")
   List<Integer> groups;
 
   @Option(names = "--group-rate", defaultValue = "10", description = "group sends per second")
@@ -117,6 +117,16 @@ public final class LoadGen implements Callable<Integer> {
   Path plot;
 
   @Option(
+      names = "--no-persister",
+      description = "nodes without the Kafka -> Cassandra persister: its share of the latency")
+  boolean noPersister;
+
+  @Option(
+      names = "--idle-only",
+      description = "only the idle connections: no warm-up, rates or groups")
+  boolean idleOnly;
+
+  @Option(
       names = "--short",
       description =
           "a short run (~5 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
@@ -140,6 +150,14 @@ public final class LoadGen implements Callable<Integer> {
       step = Duration.ofSeconds(10);
       warmup = Duration.ofSeconds(30);
     }
+    if (idleOnly) {
+      rates = List.of();
+      groups = List.of();
+    }
+    // "0" is how a list option is emptied on the command line.
+    rates = rates.stream().filter(r -> r > 0).toList();
+    groups = groups.stream().filter(g -> g > 0).toList();
+    idle = idle.stream().filter(i -> i > 0).toList();
     Path projectDir = StackOptions.defaults().projectDir();
     Path logs = Files.createDirectories(projectDir.resolve("target/bench-load"));
     String classpath = NodeProcess.classpath(projectDir);
@@ -204,6 +222,8 @@ public final class LoadGen implements Callable<Integer> {
               0,
               seeds,
               Map.of(
+                  "PARLEY_PERSISTER_ENABLED",
+                  Boolean.toString(!noPersister),
                   "CHAT_JWT_SECRET",
                   TestNodes.JWT_SECRET,
                   "PARLEY_SEND_RATE",

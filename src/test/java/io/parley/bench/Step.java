@@ -21,14 +21,19 @@ record Step(
     double deliveryP50,
     double deliveryP99,
     double deliveryP999,
+    double firstAckP50,
+    double firstAckMax,
     double serverAckP99,
+    double gcPauses,
+    double gcPauseMillis,
     double nodeCpuPercent,
     double persisterLag) {
 
   static final String CSV_HEADER =
       "scenario,target,rate,sent,acked,errors,ack_p50_ms,ack_p99_ms,ack_p999_ms,"
-          + "delivery_p50_ms,delivery_p99_ms,delivery_p999_ms,server_ack_p99_ms,"
-          + "node_cpu_percent,persister_lag";
+          + "delivery_p50_ms,delivery_p99_ms,delivery_p999_ms,"
+          + "first_ack_p50_ms,first_ack_max_ms,server_ack_p99_ms,"
+          + "gc_pauses,gc_pause_ms,node_cpu_percent,persister_lag";
 
   String csv() {
     return String.join(
@@ -46,7 +51,11 @@ record Step(
             number(deliveryP50),
             number(deliveryP99),
             number(deliveryP999),
+            number(firstAckP50),
+            number(firstAckMax),
             number(serverAckP99),
+            number(gcPauses),
+            number(gcPauseMillis),
             number(nodeCpuPercent),
             number(persisterLag)));
   }
@@ -68,14 +77,18 @@ record Step(
         Double.parseDouble(f[11]),
         Double.parseDouble(f[12]),
         Double.parseDouble(f[13]),
-        Double.parseDouble(f[14]));
+        Double.parseDouble(f[14]),
+        Double.parseDouble(f[15]),
+        Double.parseDouble(f[16]),
+        Double.parseDouble(f[17]),
+        Double.parseDouble(f[18]));
   }
 
   /** The markdown row of docs/benchmarks.md's tables. */
   String row() {
     return String.format(
         Locale.ROOT,
-        "| %s %s | %d | %d | %d | %d | %s | %s | %s | %s | %s |",
+        "| %s %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |",
         scenario,
         target,
         rate,
@@ -84,15 +97,21 @@ record Step(
         errors,
         triple(ackP50, ackP99, ackP999),
         triple(deliveryP50, deliveryP99, deliveryP999),
+        Double.isNaN(firstAckP50) ? "-" : number(firstAckP50) + " / " + number(firstAckMax),
         Double.isNaN(serverAckP99) ? "-" : "≤ " + number(serverAckP99),
+        Double.isNaN(gcPauses)
+            ? "-"
+            : String.format(Locale.ROOT, "%.0f / %.0f ms", gcPauses, gcPauseMillis),
         Double.isNaN(nodeCpuPercent) ? "-" : String.format(Locale.ROOT, "%.0f%%", nodeCpuPercent),
         Double.isNaN(persisterLag) ? "-" : String.format(Locale.ROOT, "%.0f", persisterLag));
   }
 
   static String header() {
-    return "| scenario | sends/s | sent | acked | errors | ack p50 / p99 / p99.9 ms | delivery p50"
-               + " / p99 / p99.9 ms | server ack p99 ms | node CPU (sum) | persister lag |\n"
-               + "|---|---|---|---|---|---|---|---|---|---|";
+    return "| scenario | sends/s | sent | acked | errors | ack p50 / p99 / p99.9 ms"
+        + " | delivery p50 / p99 / p99.9 ms | first send per conversation: ack p50 / max ms"
+        + " | server ack p99 ms | node GC pauses / total"
+        + " | node CPU (sum) | persister lag |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|";
   }
 
   private static String triple(double p50, double p99, double p999) {

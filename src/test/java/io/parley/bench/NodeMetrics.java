@@ -7,24 +7,36 @@ import java.util.Map;
 import java.util.TreeMap;
 
 /**
- * The nodes' own ack latency histogram ({@code parley_ack_latency_seconds}: from a send frame read
- * to its ack queued), summed over nodes. The difference of two snapshots gives the server's share
- * of one step's ack latency, to tell time spent in Parley from time spent in the sockets, the load
- * generator or the box's scheduler.
+ * A snapshot of the nodes' own meters, summed over nodes: the ack latency histogram ({@code
+ * parley_ack_latency_seconds}: from a send frame read to its ack queued) and the GC pauses. The
+ * difference of two snapshots gives the server's share of one step's ack latency (to tell time in
+ * Parley from time in the sockets, the load generator or the box's scheduler) and the time the
+ * nodes stood still for GC during the step.
  */
-record ServerLatency(TreeMap<Double, Double> cumulative) {
+record NodeMetrics(TreeMap<Double, Double> cumulative, double gcPauses, double gcSeconds) {
 
   private static final String BUCKET = "parley_ack_latency_seconds_bucket{";
 
-  static ServerLatency read(List<NodeProcess> nodes) {
+  static NodeMetrics read(List<NodeProcess> nodes) {
     TreeMap<Double, Double> buckets = new TreeMap<>();
+    double pauses = 0;
+    double pauseSeconds = 0;
     for (NodeProcess node : nodes) {
-      Api.text(node.httpPort(), "/metrics")
-          .lines()
+      List<String> lines = Api.text(node.httpPort(), "/metrics").lines().toList();
+      lines.stream()
           .filter(line -> line.startsWith(BUCKET))
           .forEach(line -> buckets.merge(bound(line), value(line), Double::sum));
+      pauses += sum(lines, "jvm_gc_pause_seconds_count{");
+      pauseSeconds += sum(lines, "jvm_gc_pause_seconds_sum{");
     }
-    return new ServerLatency(buckets);
+    return new NodeMetrics(buckets, pauses, pauseSeconds);
+  }
+
+  private static double sum(List<String> lines, String prefix) {
+    return lines.stream()
+        .filter(line -> line.startsWith(prefix))
+        .mapToDouble(NodeMetrics::value)
+        .sum();
   }
 
   private static double bound(String line) {
@@ -41,7 +53,7 @@ record ServerLatency(TreeMap<Double, Double> cumulative) {
    * The upper bound (ms) of the bucket holding the {@code percentile} of the acks since {@code
    * before}; NaN without acks. Buckets are coarse (about 10-30% apart), so this is a bound.
    */
-  double percentileSince(ServerLatency before, double percentile) {
+  double percentileSince(NodeMetrics before, double percentile) {
     double total = delta(before, Double.POSITIVE_INFINITY);
     if (total <= 0) {
       return Double.NaN;
@@ -54,7 +66,7 @@ record ServerLatency(TreeMap<Double, Double> cumulative) {
     return Double.POSITIVE_INFINITY;
   }
 
-  private double delta(ServerLatency before, double bound) {
+  private double delta(NodeMetrics before, double bound) {
     return cumulative.getOrDefault(bound, 0.0) - before.cumulative.getOrDefault(bound, 0.0);
   }
 }
