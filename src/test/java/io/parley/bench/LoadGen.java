@@ -179,7 +179,7 @@ public final class LoadGen implements Callable<Integer> {
           RelayServer.start(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
       Machine.print();
       if (idleNodes > 0) {
-        idleConnections(started, classpath, logs);
+        idleConnections(started, logs);
       }
       List<NodeProcess> measured = started.subList(0, nodes);
       Target parley = Target.parley(measured);
@@ -253,8 +253,7 @@ public final class LoadGen implements Callable<Integer> {
    * 1 is filled to --idle-per-node first, then the next node); per node, heap after a full GC and
    * RSS against the node's own reading before any connection.
    */
-  private void idleConnections(List<NodeProcess> started, String classpath, Path logs)
-      throws Exception {
+  private void idleConnections(List<NodeProcess> started, Path logs) throws Exception {
     List<NodeUsage> before = new ArrayList<>();
     for (NodeProcess node : started) {
       before.add(NodeUsage.measure(node));
@@ -264,7 +263,9 @@ public final class LoadGen implements Callable<Integer> {
             + " | heap per connection | node RSS per connection | load RSS per connection"
             + " | heap / RSS of the fullest node |%n|---|---|---|---|---|---|---|---|---|---|%n");
     int[] perNode = new int[started.size()];
-    try (IdleFleet fleet = new IdleFleet(classpath, logs, idlePerHolder)) {
+    // The holders run on this JVM's classpath: they are test classes too.
+    String ownClasspath = System.getProperty("java.class.path");
+    try (IdleFleet fleet = new IdleFleet(ownClasspath, logs, idlePerHolder)) {
       for (int total : idle) {
         long startedAt = System.nanoTime();
         for (int i = 0; i < started.size() && Arrays.stream(perNode).sum() < total; i++) {
