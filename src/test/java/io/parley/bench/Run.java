@@ -135,7 +135,7 @@ final class Run {
   /** One send per sender, all at once, and their acks awaited. */
   private void prime() {
     for (Sender sender : senders) {
-      String key = "prime-" + UUID.randomUUID();
+      String key = UUID.randomUUID().toString(); // the protocol wants a UUID
       primedAt.put(key, System.nanoTime());
       sender.client().send(target.send(sender.conversationId(), key, sender.to()));
     }
