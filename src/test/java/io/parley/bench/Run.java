@@ -52,6 +52,7 @@ final class Run {
   private final AtomicLong errors = new AtomicLong();
   private double cpuSeconds;
   private double seconds;
+  private double stalledSeconds;
   private NodeMetrics serverBefore;
   private NodeMetrics serverAfter;
 
@@ -109,6 +110,7 @@ final class Run {
   Run drive(int rate, Duration duration, List<NodeProcess> nodes) throws Exception {
     prime();
     double cpuBefore = cpu(nodes);
+    double stalledBefore = Machine.cpuStalledSeconds();
     serverBefore = NodeMetrics.read(nodes);
     long started = System.nanoTime();
     ScheduledExecutorService ticker = Executors.newSingleThreadScheduledExecutor();
@@ -127,6 +129,7 @@ final class Run {
     }
     seconds = (System.nanoTime() - started) / 1e9;
     cpuSeconds = cpu(nodes) - cpuBefore;
+    stalledSeconds = Machine.cpuStalledSeconds() - stalledBefore;
     serverAfter = NodeMetrics.read(nodes);
     clients.forEach(LoadClient::close);
     return this;
@@ -192,6 +195,7 @@ final class Run {
         parley ? serverAfter.gcPauses() - serverBefore.gcPauses() : Double.NaN,
         parley ? 1000 * (serverAfter.gcSeconds() - serverBefore.gcSeconds()) : Double.NaN,
         parley ? 100 * cpuSeconds / seconds : Double.NaN,
+        100 * stalledSeconds / seconds,
         parley ? persisterLag(nodes) : Double.NaN);
   }
 

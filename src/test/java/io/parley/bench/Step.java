@@ -27,13 +27,14 @@ record Step(
     double gcPauses,
     double gcPauseMillis,
     double nodeCpuPercent,
+    double cpuPressurePercent,
     double persisterLag) {
 
   static final String CSV_HEADER =
       "scenario,target,rate,sent,acked,errors,ack_p50_ms,ack_p99_ms,ack_p999_ms,"
           + "delivery_p50_ms,delivery_p99_ms,delivery_p999_ms,"
           + "first_ack_p50_ms,first_ack_max_ms,server_ack_p99_ms,"
-          + "gc_pauses,gc_pause_ms,node_cpu_percent,persister_lag";
+          + "gc_pauses,gc_pause_ms,node_cpu_percent,cpu_pressure_percent,persister_lag";
 
   String csv() {
     return String.join(
@@ -57,6 +58,7 @@ record Step(
             number(gcPauses),
             number(gcPauseMillis),
             number(nodeCpuPercent),
+            number(cpuPressurePercent),
             number(persisterLag)));
   }
 
@@ -81,14 +83,15 @@ record Step(
         Double.parseDouble(f[15]),
         Double.parseDouble(f[16]),
         Double.parseDouble(f[17]),
-        Double.parseDouble(f[18]));
+        Double.parseDouble(f[18]),
+        Double.parseDouble(f[19]));
   }
 
   /** The markdown row of docs/benchmarks.md's tables. */
   String row() {
     return String.format(
         Locale.ROOT,
-        "| %s %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s |",
+        "| %s %s | %d | %d | %d | %d | %s | %s | %s | %s | %s | %s | %s | %s |",
         scenario,
         target,
         rate,
@@ -103,6 +106,9 @@ record Step(
             ? "-"
             : String.format(Locale.ROOT, "%.0f / %.0f ms", gcPauses, gcPauseMillis),
         Double.isNaN(nodeCpuPercent) ? "-" : String.format(Locale.ROOT, "%.0f%%", nodeCpuPercent),
+        Double.isNaN(cpuPressurePercent)
+            ? "-"
+            : String.format(Locale.ROOT, "%.0f%%", cpuPressurePercent),
         Double.isNaN(persisterLag) ? "-" : String.format(Locale.ROOT, "%.0f", persisterLag));
   }
 
@@ -110,8 +116,8 @@ record Step(
     return "| scenario | sends/s | sent | acked | errors | ack p50 / p99 / p99.9 ms"
         + " | delivery p50 / p99 / p99.9 ms | first send per conversation: ack p50 / max ms"
         + " | server ack p99 ms | node GC pauses / total"
-        + " | node CPU (sum) | persister lag |\n"
-        + "|---|---|---|---|---|---|---|---|---|---|---|---|";
+        + " | node CPU (sum) | CPU pressure | persister lag |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
   }
 
   private static String triple(double p50, double p99, double p999) {
