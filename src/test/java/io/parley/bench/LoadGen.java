@@ -129,7 +129,7 @@ public final class LoadGen implements Callable<Integer> {
   @Option(
       names = "--short",
       description =
-          "a short run (~5 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
+          "a short run (~6 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
               + " 30 s warm-up; overrides those options")
   boolean shortRun;
 
