@@ -143,21 +143,7 @@ public final class LoadGen implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (shortRun) {
-      rates = List.of(10, 50, 200);
-      groups = List.of(100);
-      idle = List.of(1000);
-      step = Duration.ofSeconds(10);
-      warmup = Duration.ofSeconds(30);
-    }
-    if (idleOnly) {
-      rates = List.of();
-      groups = List.of();
-    }
-    // "0" is how a list option is emptied on the command line.
-    rates = rates.stream().filter(r -> r > 0).toList();
-    groups = groups.stream().filter(g -> g > 0).toList();
-    idle = idle.stream().filter(i -> i > 0).toList();
+    settleOptions();
     Path projectDir = StackOptions.defaults().projectDir();
     Path logs = Files.createDirectories(projectDir.resolve("target/bench-load"));
     String classpath = NodeProcess.classpath(projectDir);
@@ -182,23 +168,7 @@ public final class LoadGen implements Callable<Integer> {
         idleConnections(started, logs);
       }
       List<NodeProcess> measured = started.subList(0, nodes);
-      Target parley = Target.parley(measured);
-      Target bare = Target.relay(relay.localAddress().getPort());
-      if (!rates.isEmpty() || !groups.isEmpty()) {
-        oneToOne(system, parley, warmupRate, measured, warmup);
-        System.out.println();
-        System.out.println(Step.header());
-      }
-      // Parley and the relay step by step, side by side, so both see the same box.
-      for (int rate : rates) {
-        results.add(oneToOne(system, parley, rate, measured, step).result("1:1", rate, measured));
-        results.add(oneToOne(system, bare, rate, List.of(), step).result("1:1", rate, List.of()));
-      }
-      for (int size : groups) {
-        String scenario = "group " + size;
-        results.add(group(system, parley, size, measured).result(scenario, groupRate, measured));
-        results.add(group(system, bare, size, List.of()).result(scenario, groupRate, List.of()));
-      }
+      sendScenarios(system, measured, relay.localAddress().getPort(), results);
       if (!rates.isEmpty()) {
         results.printCrossings(10, 50);
         results.plot(projectDir.resolve(plot));
@@ -208,6 +178,47 @@ public final class LoadGen implements Callable<Integer> {
       system.terminate();
     }
     return 0;
+  }
+
+  /** --short and --idle-only override other options; "0" empties a list option. */
+  private void settleOptions() {
+    if (shortRun) {
+      rates = List.of(10, 50, 200);
+      groups = List.of(100);
+      idle = List.of(1000);
+      step = Duration.ofSeconds(10);
+      warmup = Duration.ofSeconds(30);
+    }
+    if (idleOnly) {
+      rates = List.of();
+      groups = List.of();
+    }
+    rates = rates.stream().filter(r -> r > 0).toList();
+    groups = groups.stream().filter(g -> g > 0).toList();
+    idle = idle.stream().filter(i -> i > 0).toList();
+  }
+
+  /** Scenarios (b) to (d): the warm-up, the 1:1 rate sweep and the groups, Parley then relay. */
+  private void sendScenarios(
+      ActorSystem<?> system, List<NodeProcess> measured, int relayPort, Results results)
+      throws Exception {
+    Target parley = Target.parley(measured);
+    Target bare = Target.relay(relayPort);
+    if (!rates.isEmpty() || !groups.isEmpty()) {
+      oneToOne(system, parley, warmupRate, measured, warmup);
+      System.out.println();
+      System.out.println(Step.header());
+    }
+    // Parley and the relay step by step, side by side, so both see the same box.
+    for (int rate : rates) {
+      results.add(oneToOne(system, parley, rate, measured, step).result("1:1", rate, measured));
+      results.add(oneToOne(system, bare, rate, List.of(), step).result("1:1", rate, List.of()));
+    }
+    for (int size : groups) {
+      String scenario = "group " + size;
+      results.add(group(system, parley, size, measured).result(scenario, groupRate, measured));
+      results.add(group(system, bare, size, List.of()).result(scenario, groupRate, List.of()));
+    }
   }
 
   private List<NodeProcess> startNodes(
