@@ -14,8 +14,12 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -38,24 +42,55 @@ import picocli.CommandLine.Option;
     description = "Idle connections, 1:1 send rates and group fan-out against Parley and a relay.")
 public final class LoadGen implements Callable<Integer> {
 
-  @Option(names = "--nodes", defaultValue = "2", description = "Parley node processes")
+  @Option(names = "--nodes", defaultValue = "2", description = "Parley nodes the sends go to")
   int nodes;
 
-  @Option(names = "--idle", defaultValue = "2000", description = "idle connections on one node")
-  int idle;
+  @Option(
+      names = "--idle",
+      defaultValue = "2000",
+      split = ",",
+      description =
+          "idle connection totals, one step each, held by idle-holder processes: node 1 first,"
+              + " up to --idle-per-node, then more nodes (started for it); 0: skip")
+  List<Integer> idle;
+
+  @Option(
+      names = "--idle-per-node",
+      defaultValue = "19000",
+      description = "idle connections per node (a process may open 20,000 files here)")
+  int idlePerNode;
+
+  @Option(
+      names = "--idle-per-holder",
+      defaultValue = "18000",
+      description = "idle connections per load process (the same 20,000-file limit)")
+  int idlePerHolder;
+
+  @Option(
+      names = "--node-heap",
+      defaultValue = "512m",
+      description = "-Xmx of each node (NodeProcess's own default is 512m; 19,000 idle need ~1.5g)")
+  String nodeHeap;
 
   @Option(names = "--pairs", defaultValue = "50", description = "1:1 conversations driven")
   int pairs;
 
   @Option(
       names = "--rates",
-      defaultValue = "50,100,200,400",
+      defaultValue = "5,10,25,50,100,200,400,800",
       split = ",",
-      description = "total sends per second, one step each")
+      description = "total 1:1 sends per second, one step each; 0: skip")
   List<Integer> rates;
 
-  @Option(names = "--groups", defaultValue = "100", split = ",", description = "group sizes")
+  @Option(
+      names = "--groups",
+      defaultValue = "100,1000",
+      split = ",",
+      description = "group sizes, one sender at --group-rate each; 0: skip")
   List<Integer> groups;
+
+  @Option(names = "--group-rate", defaultValue = "10", description = "group sends per second")
+  int groupRate;
 
   @Option(names = "--step", defaultValue = "PT20S", description = "duration of each rate step")
   Duration step;
@@ -66,8 +101,37 @@ public final class LoadGen implements Callable<Integer> {
       description = "unreported 1:1 load first: the nodes' JIT and caches warm up")
   Duration warmup;
 
+  @Option(
+      names = "--warmup-rate",
+      defaultValue = "100",
+      description = "sends per second of the warm-up")
+  int warmupRate;
+
   @Option(names = "--sources", defaultValue = "4", description = "loopback source addresses")
   int sources;
+
+  @Option(
+      names = "--plot",
+      defaultValue = "target/bench-load/latency.png",
+      description = "where the PNG of 1:1 ack latency against rate goes")
+  Path plot;
+
+  @Option(
+      names = "--no-persister",
+      description = "nodes without the Kafka -> Cassandra persister: its share of the latency")
+  boolean noPersister;
+
+  @Option(
+      names = "--idle-only",
+      description = "only the idle connections: no warm-up, rates or groups")
+  boolean idleOnly;
+
+  @Option(
+      names = "--short",
+      description =
+          "a short run (~6 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
+              + " 30 s warm-up; overrides those options")
+  boolean shortRun;
 
   private final JwtIssuer tokens =
       new JwtIssuer(
@@ -79,9 +143,12 @@ public final class LoadGen implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    settleOptions();
     Path projectDir = StackOptions.defaults().projectDir();
     Path logs = Files.createDirectories(projectDir.resolve("target/bench-load"));
     String classpath = NodeProcess.classpath(projectDir);
+    String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    Results results = new Results(logs.resolve("results-" + stamp + ".csv"));
     // The clients' own actor system: local, no cluster port of its own.
     ActorSystem<Void> system =
         ActorSystem.create(
@@ -90,23 +157,21 @@ public final class LoadGen implements Callable<Integer> {
             ConfigFactory.parseString("pekko.actor.provider = local")
                 .withFallback(ConfigFactory.load()));
     try (LocalStack stack = LocalStack.start(StackOptions.defaults())) {
-      List<NodeProcess> started = startNodes(stack, classpath, logs);
+      int idleNodes =
+          (idle.stream().max(Integer::compare).orElse(0) + idlePerNode - 1) / idlePerNode;
+      List<NodeProcess> started =
+          startNodes(stack, classpath, logs, Math.max(nodes, idleNodes), stamp);
       ServerBinding relay =
           RelayServer.start(system).toCompletableFuture().get(30, TimeUnit.SECONDS);
       Machine.print();
-      Target parley = Target.parley(started);
-      Target bare = Target.relay(relay.localAddress().getPort());
-      idleConnections(system, started.get(0));
-      oneToOne(system, parley, rates.get(0), started, warmup);
-      System.out.println();
-      System.out.println(Run.header());
-      for (int rate : rates) {
-        oneToOne(system, parley, rate, started, step).print("1:1 parley", rate, started);
-        oneToOne(system, bare, rate, List.of(), step).print("1:1 relay", rate, List.of());
+      if (idleNodes > 0) {
+        idleConnections(started, logs);
       }
-      for (int size : groups) {
-        group(system, parley, size, started).print("group " + size + " parley", 10, started);
-        group(system, bare, size, List.of()).print("group " + size + " relay", 10, List.of());
+      List<NodeProcess> measured = started.subList(0, nodes);
+      sendScenarios(system, measured, relay.localAddress().getPort(), results);
+      if (!rates.isEmpty()) {
+        results.printCrossings(10, 50);
+        results.plot(projectDir.resolve(plot));
       }
       started.forEach(NodeProcess::stop);
     } finally {
@@ -115,11 +180,52 @@ public final class LoadGen implements Callable<Integer> {
     return 0;
   }
 
-  private List<NodeProcess> startNodes(LocalStack stack, String classpath, Path logs)
+  /** --short and --idle-only override other options; "0" empties a list option. */
+  private void settleOptions() {
+    if (shortRun) {
+      rates = List.of(10, 50, 200);
+      groups = List.of(100);
+      idle = List.of(1000);
+      step = Duration.ofSeconds(10);
+      warmup = Duration.ofSeconds(30);
+    }
+    if (idleOnly) {
+      rates = List.of();
+      groups = List.of();
+    }
+    rates = rates.stream().filter(r -> r > 0).toList();
+    groups = groups.stream().filter(g -> g > 0).toList();
+    idle = idle.stream().filter(i -> i > 0).toList();
+  }
+
+  /** Scenarios (b) to (d): the warm-up, the 1:1 rate sweep and the groups, Parley then relay. */
+  private void sendScenarios(
+      ActorSystem<?> system, List<NodeProcess> measured, int relayPort, Results results)
       throws Exception {
+    Target parley = Target.parley(measured);
+    Target bare = Target.relay(relayPort);
+    if (!rates.isEmpty() || !groups.isEmpty()) {
+      oneToOne(system, parley, warmupRate, measured, warmup);
+      System.out.println();
+      System.out.println(Step.header());
+    }
+    // Parley and the relay step by step, side by side, so both see the same box.
+    for (int rate : rates) {
+      results.add(oneToOne(system, parley, rate, measured, step).result("1:1", rate, measured));
+      results.add(oneToOne(system, bare, rate, List.of(), step).result("1:1", rate, List.of()));
+    }
+    for (int size : groups) {
+      String scenario = "group " + size;
+      results.add(group(system, parley, size, measured).result(scenario, groupRate, measured));
+      results.add(group(system, bare, size, List.of()).result(scenario, groupRate, List.of()));
+    }
+  }
+
+  private List<NodeProcess> startNodes(
+      LocalStack stack, String classpath, Path logs, int count, String stamp) throws Exception {
     List<NodeProcess> started = new ArrayList<>();
     List<String> seeds = new ArrayList<>();
-    for (int i = 0; i < nodes; i++) {
+    for (int i = 0; i < count; i++) {
       NodeProcess node =
           NodeProcess.start(
               stack,
@@ -127,12 +233,22 @@ public final class LoadGen implements Callable<Integer> {
               0,
               seeds,
               Map.of(
+                  "PARLEY_PERSISTER_ENABLED",
+                  Boolean.toString(!noPersister),
                   "CHAT_JWT_SECRET",
                   TestNodes.JWT_SECRET,
                   "PARLEY_SEND_RATE",
                   "100000",
                   "PARLEY_CASSANDRA_CREATE_SCHEMA",
-                  Boolean.toString(i == 0)),
+                  Boolean.toString(i == 0),
+                  // NodeProcess fixes -Xmx512m; _JAVA_OPTIONS comes after the command line, so
+                  // it wins. The GC log shows how much of a step's p99 is GC pauses.
+                  "_JAVA_OPTIONS",
+                  "-Xmx"
+                      + nodeHeap
+                      + " -Xlog:gc:file="
+                      + logs.resolve("node-" + i + "-gc-" + stamp + ".log")
+                      + ":uptime"),
               logs.resolve("node-" + i + ".log"));
       node.awaitReady(Duration.ofMinutes(3));
       started.add(node);
@@ -143,24 +259,76 @@ public final class LoadGen implements Callable<Integer> {
 
   // ---- scenarios -------------------------------------------------------------------------
 
-  /** Scenario (a): heap and RSS per idle connection on one node. */
-  private void idleConnections(ActorSystem<?> system, NodeProcess node) throws Exception {
-    NodeUsage before = NodeUsage.measure(node);
-    List<LoadClient> clients = new ArrayList<>();
-    for (int i = 0; i < idle; i++) {
-      clients.add(
-          LoadClient.connect(system, wsUri(node.httpPort(), "idle-" + i), source(i), frame -> {})
-              .toCompletableFuture()
-              .get(30, TimeUnit.SECONDS));
+  /**
+   * Scenario (a): idle connections from idle-holder processes, step by step toward each total (node
+   * 1 is filled to --idle-per-node first, then the next node); per node, heap after a full GC and
+   * RSS against the node's own reading before any connection.
+   */
+  private void idleConnections(List<NodeProcess> started, Path logs) throws Exception {
+    List<NodeUsage> before = new ArrayList<>();
+    for (NodeProcess node : started) {
+      before.add(NodeUsage.measure(node));
     }
-    NodeUsage after = NodeUsage.measure(node);
     System.out.printf(
-        "%n| idle connections | heap per connection | RSS per connection |%n|---|---|---|%n"
-            + "| %d | %.1f KiB | %.1f KiB |%n",
-        idle,
-        (after.heapBytes() - before.heapBytes()) / 1024.0 / idle,
-        (after.rssBytes() - before.rssBytes()) / 1024.0 / idle);
-    clients.forEach(LoadClient::close);
+        "%n| idle connections (target) | held | failed | nodes | load processes | connect time"
+            + " | heap per connection | node RSS per connection | load RSS per connection"
+            + " | heap / RSS of the fullest node |%n|---|---|---|---|---|---|---|---|---|---|%n");
+    int[] perNode = new int[started.size()];
+    // The holders run on this JVM's classpath: they are test classes too.
+    String ownClasspath = System.getProperty("java.class.path");
+    try (IdleFleet fleet = new IdleFleet(ownClasspath, logs, idlePerHolder)) {
+      for (int total : idle) {
+        long startedAt = System.nanoTime();
+        for (int i = 0; i < started.size() && Arrays.stream(perNode).sum() < total; i++) {
+          int add = Math.min(idlePerNode - perNode[i], total - Arrays.stream(perNode).sum());
+          if (add > 0) {
+            fleet.open(started.get(i), add);
+            perNode[i] += add;
+          }
+        }
+        double connectSeconds = (System.nanoTime() - startedAt) / 1e9;
+        printIdleStep(started, before, perNode, fleet, total, connectSeconds);
+      }
+    }
+  }
+
+  private static void printIdleStep(
+      List<NodeProcess> started,
+      List<NodeUsage> before,
+      int[] perNode,
+      IdleFleet fleet,
+      int total,
+      double connectSeconds)
+      throws Exception {
+    double heap = 0;
+    double rss = 0;
+    int used = 0;
+    NodeUsage fullest = null;
+    for (int i = 0; i < started.size() && perNode[i] > 0; i++) {
+      NodeUsage now = NodeUsage.measure(started.get(i));
+      heap += now.heapBytes() - before.get(i).heapBytes();
+      rss += now.rssBytes() - before.get(i).rssBytes();
+      used++;
+      if (i == 0) {
+        fullest = now;
+      }
+    }
+    int held = fleet.held();
+    System.out.printf(
+        Locale.ROOT,
+        "| %d | %d | %d | %d | %d | %.0f s | %.1f KiB | %.1f KiB | %.1f KiB | %.0f MiB / %.0f MiB"
+            + " |%n",
+        total,
+        held,
+        fleet.failed(),
+        used,
+        fleet.processes(),
+        connectSeconds,
+        heap / 1024 / held,
+        rss / 1024 / held,
+        fleet.rssBytes() / 1024 / held,
+        fullest.heapBytes() / 1024 / 1024,
+        fullest.rssBytes() / 1024 / 1024);
   }
 
   /** Scenario (b)/(d): {@code pairs} 1:1 conversations, senders on one node, readers on another. */
@@ -185,18 +353,11 @@ public final class LoadGen implements Callable<Integer> {
       members.add("g" + i + "-" + UUID.randomUUID().toString().substring(0, 6));
     }
     run.conversation(members, List.of(members.get(0)));
-    return run.drive(10, step, measured);
+    return run.drive(groupRate, step, measured);
   }
 
   private String source(int index) {
     return "127.0.0." + (1 + index % sources);
-  }
-
-  private String wsUri(int port, String user) {
-    return "ws://127.0.0.1:"
-        + port
-        + "/ws?device=d&access_token="
-        + tokens.issue(user, Duration.ofHours(2));
   }
 
   /** Where clients connect, and how a send names its recipients. */

@@ -28,4 +28,22 @@ final class Machine {
             / 1024,
         System.getProperty("java.version"));
   }
+
+  /**
+   * Seconds so far in which some runnable task on this box waited for a CPU (Linux PSI, {@code
+   * /proc/pressure/cpu} "some"); NaN where the kernel has no PSI. Per step, it says how crowded the
+   * two cores were, for Parley and the relay alike.
+   */
+  static double cpuStalledSeconds() {
+    try {
+      return Files.readAllLines(Path.of("/proc/pressure/cpu")).stream()
+              .filter(line -> line.startsWith("some "))
+              .mapToLong(line -> Long.parseLong(line.substring(line.indexOf("total=") + 6)))
+              .findFirst()
+              .orElseThrow()
+          / 1e6;
+    } catch (IOException | RuntimeException noPsi) {
+      return Double.NaN;
+    }
+  }
 }

@@ -32,7 +32,7 @@ record NodeUsage(double heapBytes, double rssBytes, double cpuSeconds) {
     return (Long.parseLong(fields[11]) + Long.parseLong(fields[12])) / TICKS_PER_SECOND;
   }
 
-  private static double rss(long pid) throws IOException {
+  static double rss(long pid) throws IOException {
     return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
             .filter(line -> line.startsWith("VmRSS:"))
             .mapToDouble(line -> Double.parseDouble(line.replaceAll("[^0-9]", "")))
