@@ -207,6 +207,7 @@ class ChatFaultsIntegrationTest {
     System.out.printf(
         "slow consumer: read %d pushes (up to seq %d of %d) after it was cut off%n",
         pushed, last, history.size());
+    assertTrue(pushed > 0, "it had been pushed messages before it was cut off");
   }
 
   private long registeredDevices(String user) {
