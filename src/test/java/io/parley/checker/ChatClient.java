@@ -1,5 +1,7 @@
 package io.parley.checker;
 
+import static org.awaitility.Awaitility.await;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.BlockingBucket;
@@ -167,8 +169,8 @@ final class ChatClient implements Runnable {
             throw new AssertionError(user + " was refused for good: " + frame);
           }
           if (key.equals(frame.path("ref").asText())) {
-            pause(BACKOFF_AFTER_ERROR);
-            return false;
+            // A client's backoff: keep reading (pushes still come), resend when it is over.
+            resend = Instant.now().plus(BACKOFF_AFTER_ERROR);
           }
         }
         default -> {
@@ -203,25 +205,22 @@ final class ChatClient implements Runnable {
       }
       socket.abort();
     }
-    Instant giveUp = Instant.now().plus(GIVE_UP);
-    while (Instant.now().isBefore(giveUp)) {
-      nodeIndex = (nodeIndex + 1) % nodes.size();
-      try {
-        socket = WsClient.connect(nodes.httpPort(nodeIndex), TestCluster.token(user), "device");
-        return;
-      } catch (RuntimeException | AssertionError refused) {
-        pause(BACKOFF_AFTER_ERROR); // that node is draining, dead or restarting: try the next
-      }
-    }
-    throw new AssertionError(user + " found no node to connect to");
+    await(user + " found a node to connect to")
+        .atMost(GIVE_UP)
+        .pollInSameThread()
+        .pollDelay(Duration.ZERO)
+        .pollInterval(BACKOFF_AFTER_ERROR) // a client's backoff between refused attempts
+        .until(this::connectToNextNode);
   }
 
-  /** A client's retry backoff (pacing a real client, not synchronising the test). */
-  private static void pause(Duration backoff) {
+  /** False when that node refuses: it is draining, dead or restarting. */
+  private boolean connectToNextNode() {
+    nodeIndex = (nodeIndex + 1) % nodes.size();
     try {
-      Thread.sleep(backoff.toMillis());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      socket = WsClient.connect(nodes.httpPort(nodeIndex), TestCluster.token(user), "device");
+      return true;
+    } catch (RuntimeException | AssertionError refused) {
+      return false;
     }
   }
 }

@@ -1,5 +1,6 @@
 package io.parley.conversation;
 
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -12,10 +13,10 @@ import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
 import io.parley.testing.WsClient;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -108,21 +109,27 @@ class SeqContinuityIntegrationTest {
    * answer `unavailable`), with a client's backoff, for up to two minutes.
    */
   private static JsonNode sendUntilAcked(
-      WsClient client, String conversation, String key, String body) throws InterruptedException {
-    Instant giveUp = Instant.now().plus(Duration.ofMinutes(2));
-    while (Instant.now().isBefore(giveUp)) {
-      client.send(
-          Map.of(
-              "type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
-      JsonNode answer = client.next();
-      if (answer.path("type").asText().equals("ack")) {
-        assertEquals(key, answer.path("idempotencyKey").asText());
-        return answer;
-      }
-      assertEquals("unavailable", answer.path("code").asText(), answer::toString);
-      Thread.sleep(RETRY_BACKOFF.toMillis()); // a client's backoff, not synchronisation
+      WsClient client, String conversation, String key, String body) {
+    return await("an ack for " + key)
+        .atMost(Duration.ofMinutes(2))
+        .pollInSameThread()
+        .pollDelay(Duration.ZERO)
+        .pollInterval(RETRY_BACKOFF) // a client's backoff between refused attempts
+        .until(() -> attempt(client, conversation, key, body), Objects::nonNull);
+  }
+
+  /** The ack, or null when the send was refused as `unavailable` (anything else fails). */
+  private static JsonNode attempt(WsClient client, String conversation, String key, String body) {
+    client.send(
+        Map.of(
+            "type", "send", "conversationId", conversation, "idempotencyKey", key, "body", body));
+    JsonNode answer = client.next();
+    if (answer.path("type").asText().equals("ack")) {
+      assertEquals(key, answer.path("idempotencyKey").asText());
+      return answer;
     }
-    throw new AssertionError("not acked within 2 minutes: " + key);
+    assertEquals("unavailable", answer.path("code").asText(), answer::toString);
+    return null;
   }
 
   private static String conversationHostedOn(TestCluster cluster, int node) throws Exception {
