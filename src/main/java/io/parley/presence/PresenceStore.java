@@ -130,7 +130,8 @@ public final class PresenceStore {
 
   /** A device of the user is connected (first time or heartbeat); true if it just came online. */
   public CompletionStage<Boolean> markOnline(String userId) {
-    return eval(
+    return redis
+        .eval(
             MARK_ONLINE,
             ScriptOutputType.INTEGER,
             new String[] {presenceKey(userId), lastSeenKey(userId)},
@@ -145,7 +146,8 @@ public final class PresenceStore {
    * registered. True if this call took the user offline.
    */
   public CompletionStage<Boolean> markOfflineIfGone(String userId, Instant lastSeen) {
-    return eval(
+    return redis
+        .eval(
             MARK_OFFLINE_IF_GONE,
             ScriptOutputType.INTEGER,
             new String[] {ConnectionRegistry.key(userId), presenceKey(userId), lastSeenKey(userId)},
@@ -165,7 +167,8 @@ public final class PresenceStore {
         users.stream()
             .flatMap(user -> Stream.of(presenceKey(user), lastSeenKey(user)))
             .toArray(String[]::new);
-    return eval(STATUSES, ScriptOutputType.MULTI, keys)
+    return redis
+        .eval(STATUSES, ScriptOutputType.MULTI, keys)
         .thenApply(flat -> toStatuses(users, (List<?>) flat));
   }
 
@@ -193,7 +196,8 @@ public final class PresenceStore {
       return CompletableFuture.completedFuture(null);
     }
     long now = clock.millis();
-    return eval(
+    return redis
+        .eval(
             WATCH,
             ScriptOutputType.INTEGER,
             keys,
@@ -211,7 +215,7 @@ public final class PresenceStore {
     if (keys.length == 0) {
       return CompletableFuture.completedFuture(null);
     }
-    return eval(UNWATCH, ScriptOutputType.INTEGER, keys, node).thenApply(ignored -> null);
+    return redis.eval(UNWATCH, ScriptOutputType.INTEGER, keys, node).thenApply(ignored -> null);
   }
 
   /** The nodes holding a viewer of the user's presence. */
@@ -234,10 +238,5 @@ public final class PresenceStore {
     userIds.forEach(user -> keys.add(watchersKey(user)));
     conversationIds.forEach(conversation -> keys.add(viewersKey(conversation)));
     return keys.toArray(String[]::new);
-  }
-
-  private CompletionStage<Object> eval(
-      String script, ScriptOutputType type, String[] keys, String... args) {
-    return redis.call(commands -> commands.<Object>eval(script, type, keys, args));
   }
 }

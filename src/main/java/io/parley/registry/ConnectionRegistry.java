@@ -84,7 +84,8 @@ public final class ConnectionRegistry {
 
   /** Registers or refreshes (heartbeat) a device on a node for another {@code ttl}. */
   public CompletionStage<Void> register(String userId, String deviceId, String node) {
-    return eval(
+    return redis
+        .eval(
             REGISTER,
             ScriptOutputType.INTEGER,
             new String[] {key(userId)},
@@ -97,7 +98,8 @@ public final class ConnectionRegistry {
 
   /** Removes a device on clean close, unless it has meanwhile registered on another node. */
   public CompletionStage<Boolean> unregister(String userId, String deviceId, String node) {
-    return eval(UNREGISTER, ScriptOutputType.INTEGER, new String[] {key(userId)}, deviceId, node)
+    return redis
+        .eval(UNREGISTER, ScriptOutputType.INTEGER, new String[] {key(userId)}, deviceId, node)
         .thenApply(removed -> ((Long) removed) == 1L);
   }
 
@@ -108,7 +110,8 @@ public final class ConnectionRegistry {
       return CompletableFuture.completedFuture(List.of());
     }
     String[] keys = users.stream().map(ConnectionRegistry::key).toArray(String[]::new);
-    return eval(LOCATE, ScriptOutputType.MULTI, keys, Long.toString(clock.millis()))
+    return redis
+        .eval(LOCATE, ScriptOutputType.MULTI, keys, Long.toString(clock.millis()))
         .thenApply(found -> toLocations(users, (List<?>) found));
   }
 
@@ -128,10 +131,5 @@ public final class ConnectionRegistry {
       locations.add(new DeviceLocation(user, (String) flat.get(i + 1), (String) flat.get(i + 2)));
     }
     return locations;
-  }
-
-  private CompletionStage<Object> eval(
-      String script, ScriptOutputType type, String[] keys, String... args) {
-    return redis.call(commands -> commands.<Object>eval(script, type, keys, args));
   }
 }

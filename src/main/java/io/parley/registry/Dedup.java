@@ -173,7 +173,7 @@ public final class Dedup {
 
   private static CompletionStage<Object> eval(
       RedisConnector redis, String script, ScriptOutputType type, String key, String... args) {
-    return redis.call(commands -> commands.<Object>eval(script, type, new String[] {key}, args));
+    return redis.eval(script, type, new String[] {key}, args);
   }
 
   private static void warnOnFailure(CompletionStage<?> write, String what, String conversation) {

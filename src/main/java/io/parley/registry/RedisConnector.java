@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisURI;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -101,13 +102,15 @@ public final class RedisConnector implements Extension {
             });
   }
 
+  /** A Lua script on the shared connection, through {@link #call}. */
+  public CompletionStage<Object> eval(
+      String script, ScriptOutputType type, String[] keys, String... args) {
+    return call(commands -> commands.<Object>eval(script, type, keys, args));
+  }
+
   /** True when Redis answers PING within the command timeout. */
   public CompletionStage<Boolean> ping() {
-    try {
-      return async().ping().thenApply("PONG"::equals).exceptionally(failure -> false);
-    } catch (RuntimeException unreachable) {
-      return CompletableFuture.completedFuture(false);
-    }
+    return call(RedisAsyncCommands::ping).thenApply("PONG"::equals).exceptionally(failure -> false);
   }
 
   private StatefulRedisConnection<String, String> connection() {
