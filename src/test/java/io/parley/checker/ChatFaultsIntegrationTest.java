@@ -20,8 +20,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -141,20 +139,12 @@ class ChatFaultsIntegrationTest {
     try (ChatChecker checker = ChatChecker.start(nodes, "cassandra", 3, 3, 2, 64)) {
       checker.awaitProgress();
       Instant down = Instant.now();
-      stack.cassandra().stop();
-      // The fault's schedule: Cassandra is started again once the outage has lasted its time,
-      // while the clients keep sending; the test waits for that restart, with a deadline.
-      CompletableFuture<Void> back =
-          CompletableFuture.runAsync(
-              () -> stack.cassandra().restart(),
-              CompletableFuture.delayedExecutor(
-                  CASSANDRA_OUTAGE.toMillis(), TimeUnit.MILLISECONDS));
       try {
-        back.get(CASSANDRA_OUTAGE.plus(Duration.ofMinutes(3)).toSeconds(), TimeUnit.SECONDS);
+        stack.cassandra().stop();
+        // The outage lasts this long: the fault's duration, not a wait for something to happen.
+        Thread.sleep(CASSANDRA_OUTAGE.toMillis());
       } finally {
-        if (!back.isDone()) {
-          stack.cassandra().restart(); // never leave the shared stack without Cassandra
-        }
+        stack.cassandra().restart();
       }
       System.out.printf(
           "cassandra: down %d s, back in %d ms%n",
