@@ -151,9 +151,11 @@ public final class Conversation
 
   /**
    * Recent messages; every acked message with {@code seq > floor} is held in memory, so a range
-   * above the floor is complete without Cassandra.
+   * above the floor is complete without Cassandra. {@code cut}: the range went on past the reply's
+   * byte budget (from the far end of {@code keep}); the asker pages on.
    */
-  public record Recent(List<MessageRecord> messages, long floor, long lastAcked) implements Reply {}
+  public record Recent(List<MessageRecord> messages, long floor, long lastAcked, boolean cut)
+      implements Reply {}
 
   public enum Failure {
     NOT_FOUND,
@@ -232,6 +234,8 @@ public final class Conversation
       int maxMembers,
       int maxTitleLength,
       int recentMessages,
+      /* bytes of recent messages in one reply: it must fit in one remote (Artery) frame */
+      long recentReplyBytes,
       LogSearch log,
       /* a claim older than this has no attempt under way any more (ADR 0008) */
       Duration inDoubtAfter,
@@ -254,9 +258,15 @@ public final class Conversation
           limits.getInt("max-members"),
           limits.getInt("max-title-length"),
           limits.getInt("recent-messages"),
+          recentReplyBytes(config),
           log,
           Publisher.inDoubtAfter(config),
           Clock.systemUTC());
+    }
+
+    /** Three quarters of Artery's frame: room for the reply's envelope and estimate error. */
+    private static long recentReplyBytes(Config config) {
+      return config.getBytes("pekko.remote.artery.advanced.maximum-frame-size") * 3 / 4;
     }
   }
 
@@ -350,7 +360,9 @@ public final class Conversation
             state -> {
               lastSeq = state.reservedUpTo();
               // Whatever an earlier incarnation acked is at or below the recovered seq.
-              recent = new RecentMessages(settings.recentMessages(), lastSeq);
+              recent =
+                  new RecentMessages(
+                      settings.recentMessages(), settings.recentReplyBytes(), lastSeq);
             })
         // A failed reservation (Cassandra down) restarts the entity: its waiting sends go back.
         .onSignal(PreRestart.instance(), state -> abandonUnpublished())
@@ -437,9 +449,12 @@ public final class Conversation
     if (denied != null) {
       return Effect().reply(get.replyTo(), denied);
     }
-    List<MessageRecord> messages =
+    RecentMessages.Range range =
         recent.between(get.afterSeq(), get.beforeSeq(), get.limit(), get.keep());
-    return Effect().reply(get.replyTo(), new Recent(messages, recent.floor(), recent.lastAcked()));
+    return Effect()
+        .reply(
+            get.replyTo(),
+            new Recent(range.messages(), recent.floor(), recent.lastAcked(), range.cut()));
   }
 
   private ReplyEffect<Event, State> onMarkReceipt(State state, MarkReceipt mark) {

@@ -15,15 +15,28 @@ import java.util.List;
  * <p>Guarantee: every acked message with {@code seq > floor()} is here. The floor rises as old
  * messages are evicted (bounded memory: {@code capacity} messages); after a restart it is the
  * recovered seq, so messages acked by an earlier incarnation are left to Cassandra.
+ *
+ * <p>A range is also bounded in bytes: it travels to the asking node in one remote message, and
+ * Artery drops a message larger than its frame (256 KiB by default), which 256 messages of a few KB
+ * each are. The chat checker found that: a page of long messages read through another node was
+ * refused until the client gave up.
  */
 final class RecentMessages {
 
+  /** Messages in seq order; {@code cut} when more of the range exist past the byte budget. */
+  record Range(List<MessageRecord> messages, boolean cut) {}
+
+  /** Per message, beyond its strings' UTF-8 bytes: field names and numbers (CBOR). */
+  private static final int RECORD_OVERHEAD = 128;
+
   private final int capacity;
+  private final long maxRangeBytes;
   private final ArrayDeque<MessageRecord> messages = new ArrayDeque<>();
   private long floor;
 
-  RecentMessages(int capacity, long floor) {
+  RecentMessages(int capacity, long maxRangeBytes, long floor) {
     this.capacity = capacity;
+    this.maxRangeBytes = maxRangeBytes;
     this.floor = floor;
   }
 
@@ -44,20 +57,53 @@ final class RecentMessages {
     return messages.isEmpty() ? floor : messages.getLast().seq();
   }
 
-  /** Up to {@code limit} messages with {@code afterSeq < seq < beforeSeq}, ascending. */
-  List<MessageRecord> between(long afterSeq, long beforeSeq, int limit, Conversation.Keep keep) {
+  /**
+   * Up to {@code limit} messages with {@code afterSeq < seq < beforeSeq}, ascending, from the
+   * {@code keep} end, and no more bytes than the budget (but always one message, if any).
+   */
+  Range between(long afterSeq, long beforeSeq, int limit, Conversation.Keep keep) {
     List<MessageRecord> found = new ArrayList<>(Math.min(limit, messages.size()));
     Iterator<MessageRecord> walk =
         keep == Conversation.Keep.OLDEST ? messages.iterator() : messages.descendingIterator();
+    long bytes = 0;
+    boolean cut = false;
     while (walk.hasNext() && found.size() < limit) {
       MessageRecord record = walk.next();
       if (record.seq() > afterSeq && record.seq() < beforeSeq) {
+        bytes += approximateBytes(record);
+        if (bytes > maxRangeBytes && !found.isEmpty()) {
+          cut = true;
+          break;
+        }
         found.add(record);
       }
     }
     if (keep == Conversation.Keep.NEWEST) {
       Collections.reverse(found);
     }
-    return found;
+    return new Range(found, cut);
+  }
+
+  /** An upper bound of the record's serialized size: its strings in UTF-8 plus overhead. */
+  static long approximateBytes(MessageRecord record) {
+    return utf8Length(record.body())
+        + utf8Length(record.idempotencyKey())
+        + utf8Length(record.senderId())
+        + utf8Length(record.senderDevice())
+        + utf8Length(record.conversationId())
+        + RECORD_OVERHEAD;
+  }
+
+  private static long utf8Length(String text) {
+    if (text == null) {
+      return 0;
+    }
+    long bytes = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char c = text.charAt(i);
+      // A surrogate pair is 4 bytes: 2 per half.
+      bytes += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
+    }
+    return bytes;
   }
 }

@@ -64,7 +64,7 @@ public final class HistoryService {
               }
               Conversation.Recent recent = (Conversation.Recent) reply;
               if (afterSeq >= recent.floor()) {
-                return done(page(recent.messages(), limit, false));
+                return done(page(recent.messages(), limit, recent.cut()));
               }
               return withStore(
                   conversationId,
@@ -85,10 +85,12 @@ public final class HistoryService {
                 return done(new Answer.Refused(rejected));
               }
               Conversation.Recent recent = (Conversation.Recent) reply;
-              boolean memoryIsEnough = recent.messages().size() == limit;
+              // A cut range is the newest end below beforeSeq: a whole page, if a short one.
+              boolean memoryIsEnough = recent.messages().size() == limit || recent.cut();
               if (memoryIsEnough) {
                 return done(
-                    new Answer.Found(recent.messages(), recent.messages().get(0).seq() > 1));
+                    new Answer.Found(
+                        recent.messages(), recent.cut() || recent.messages().get(0).seq() > 1));
               }
               return withStore(
                   conversationId,
@@ -173,17 +175,18 @@ public final class HistoryService {
     recent.messages().forEach(record -> bySeq.put(record.seq(), record));
     List<MessageRecord> all = new ArrayList<>(bySeq.values());
     if (all.size() <= limit) {
-      return new Answer.Found(all, stored.hasMore());
+      // A cut range (forward only) leaves messages above this page in memory.
+      return new Answer.Found(all, stored.hasMore() || recent.cut());
     }
     return keep == Conversation.Keep.OLDEST
         ? new Answer.Found(List.copyOf(all.subList(0, limit)), true)
         : new Answer.Found(List.copyOf(all.subList(all.size() - limit, all.size())), true);
   }
 
-  private static Answer page(List<MessageRecord> messages, int limit, boolean olderExist) {
+  private static Answer page(List<MessageRecord> messages, int limit, boolean moreExist) {
     return messages.size() > limit
         ? new Answer.Found(List.copyOf(messages.subList(0, limit)), true)
-        : new Answer.Found(messages, olderExist);
+        : new Answer.Found(messages, moreExist);
   }
 
   private static <T> CompletionStage<T> done(T value) {

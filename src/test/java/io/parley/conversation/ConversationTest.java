@@ -53,6 +53,7 @@ class ConversationTest {
   private static final int BLOCK = 10;
   private static final Instant NOW = Instant.parse("2026-11-28T10:15:30.123Z");
   private static final Duration IN_DOUBT_AFTER = Duration.ofSeconds(45);
+  private static final long RECENT_REPLY_BYTES = 192 * 1024;
 
   private TestProbe<Dedup.Command> dedup;
   private TestProbe<Publisher.Command> publisher;
@@ -96,6 +97,7 @@ class ConversationTest {
         5,
         100,
         4,
+        RECENT_REPLY_BYTES,
         (conversationId, key, from) ->
             CompletableFuture.completedFuture(Optional.ofNullable(kafkaLog.get(key))),
         IN_DOUBT_AFTER,
@@ -146,6 +148,7 @@ class ConversationTest {
                     3,
                     5,
                     4,
+                    RECENT_REPLY_BYTES,
                     (conversationId, key, from) -> new CompletableFuture<>(),
                     IN_DOUBT_AFTER,
                     Clock.systemUTC())));
