@@ -16,8 +16,8 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
  * A gateway's graceful exit, in Coordinated Shutdown (SIGTERM, a rolling deploy): first the node
  * turns not-ready and refuses upgrades (and waits {@code readiness-delay} for load balancers to
  * notice); then, while the HTTP port unbinds, every session answers what it was asked, sends {@code
- * reconnect} and closes, at random moments within {@code spread} so its clients do not land on the
- * survivors at once; then Pekko hands the conversations off and the node leaves.
+ * reconnect} and closes, one after the other evenly within {@code spread} so its clients do not
+ * land on the survivors at once; then Pekko hands the conversations off and the node leaves.
  */
 public final class Drain {
   private Drain() {}

@@ -11,7 +11,6 @@ import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ThreadLocalRandom;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -49,9 +48,10 @@ public final class NodeRouter {
       implements Command {}
 
   /**
-   * Local only, on shutdown: every session is asked to {@link Leave}, each at a random moment
-   * within {@code spread} so that its clients do not all reconnect to the survivors at once. {@code
-   * replyTo} hears when all are gone, or once {@code spread} plus {@code grace} passed.
+   * Local only, on shutdown: every session is asked to {@link Leave}, one after the other, evenly
+   * spaced within {@code spread}, so that its clients do not all reconnect to the survivors at
+   * once. {@code replyTo} hears when all are gone, or once {@code spread} plus {@code grace}
+   * passed.
    */
   public record DrainAll(Duration spread, Duration grace, ActorRef<Done> replyTo)
       implements Command {}
@@ -169,10 +169,13 @@ public final class NodeRouter {
   private Behavior<Command> onDrainAll(DrainAll drain) {
     draining = true;
     drainWaiter = drain.replyTo();
-    long spreadMillis = Math.max(1, drain.spread().toMillis());
+    // Evenly spaced, not random: the survivors take reconnects at a steady rate, and no two
+    // sessions leave at once by chance.
+    Duration gap = sessions.isEmpty() ? Duration.ZERO : drain.spread().dividedBy(sessions.size());
+    Duration at = Duration.ZERO;
     for (ActorRef<Delivery> session : sessions.values()) {
-      Duration at = Duration.ofMillis(ThreadLocalRandom.current().nextLong(spreadMillis));
       timers.startSingleTimer(session, new LeaveNow(session), at);
+      at = at.plus(gap);
     }
     timers.startSingleTimer(DrainDeadline.INSTANCE, drain.spread().plus(drain.grace()));
     return drainedIfEmpty(false);

@@ -22,11 +22,14 @@ final class NodeSet implements AutoCloseable {
 
   static final Duration READY = Duration.ofMinutes(3);
 
+  /** Over how long a drained node tells its clients to reconnect. */
+  static final Duration DRAIN_SPREAD = Duration.ofSeconds(3);
+
   private static final Map<String, String> NODE_ENV =
       Map.of(
           "CHAT_JWT_SECRET", TestNodes.JWT_SECRET,
           "PARLEY_DRAIN_READINESS_DELAY", "1s",
-          "PARLEY_DRAIN_SPREAD", "3s",
+          "PARLEY_DRAIN_SPREAD", DRAIN_SPREAD.toSeconds() + "s",
           "PARLEY_SEND_RATE", "1000",
           "PARLEY_SBR_STABLE_AFTER", "5s",
           // Small seq blocks: a Cassandra outage soon stops conversations that need a new one,
