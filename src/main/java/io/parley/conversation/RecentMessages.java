@@ -26,9 +26,6 @@ final class RecentMessages {
   /** Messages in seq order; {@code cut} when more of the range exist past the byte budget. */
   record Range(List<MessageRecord> messages, boolean cut) {}
 
-  /** Per message, beyond its strings' UTF-8 bytes: field names and numbers (CBOR). */
-  private static final int RECORD_OVERHEAD = 128;
-
   private final int capacity;
   private final long maxRangeBytes;
   private final ArrayDeque<MessageRecord> messages = new ArrayDeque<>();
@@ -70,7 +67,7 @@ final class RecentMessages {
     while (walk.hasNext() && found.size() < limit) {
       MessageRecord record = walk.next();
       if (record.seq() > afterSeq && record.seq() < beforeSeq) {
-        bytes += approximateBytes(record);
+        bytes += record.approximateBytes();
         if (bytes > maxRangeBytes && !found.isEmpty()) {
           cut = true;
           break;
@@ -82,28 +79,5 @@ final class RecentMessages {
       Collections.reverse(found);
     }
     return new Range(found, cut);
-  }
-
-  /** An upper bound of the record's serialized size: its strings in UTF-8 plus overhead. */
-  static long approximateBytes(MessageRecord record) {
-    return utf8Length(record.body())
-        + utf8Length(record.idempotencyKey())
-        + utf8Length(record.senderId())
-        + utf8Length(record.senderDevice())
-        + utf8Length(record.conversationId())
-        + RECORD_OVERHEAD;
-  }
-
-  private static long utf8Length(String text) {
-    if (text == null) {
-      return 0;
-    }
-    long bytes = 0;
-    for (int i = 0; i < text.length(); i++) {
-      char c = text.charAt(i);
-      // A surrogate pair is 4 bytes: 2 per half.
-      bytes += c < 0x80 ? 1 : c < 0x800 || Character.isSurrogate(c) ? 2 : 3;
-    }
-    return bytes;
   }
 }

@@ -1,5 +1,8 @@
 package io.parley.history;
 
+import com.datastax.oss.driver.api.core.cql.BatchStatement;
+import com.datastax.oss.driver.api.core.cql.BatchStatementBuilder;
+import com.datastax.oss.driver.api.core.cql.DefaultBatchType;
 import com.datastax.oss.driver.api.core.cql.PreparedStatement;
 import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.pipeline.MessageRecord;
@@ -83,33 +86,42 @@ public final class MessageStore {
     return CassandraSessionRegistry.get(system).sessionFor("pekko.connectors.cassandra");
   }
 
-  long bucketOf(long seq) {
+  public long bucketOf(long seq) {
     return seq / bucketSize;
   }
 
   /**
-   * Writes the message and raises the conversation's head; the highest seq wins on its timestamp.
+   * Writes the rows of one partition (one conversation, one bucket: see {@link #bucketOf}) in one
+   * unlogged batch: a single mutation for Cassandra, so no coordinator fan-out and no batch log.
    */
-  public CompletionStage<Done> write(MessageRecord record) {
-    CompletionStage<Done> row =
-        insert.thenCompose(
-            statement ->
-                session.executeWrite(
-                    statement.bind(
-                        record.conversationId(),
-                        record.seq(),
-                        record.senderId(),
-                        record.senderDevice(),
-                        record.idempotencyKey(),
-                        record.body(),
-                        record.sentAt(),
-                        bucketOf(record.seq()))));
-    CompletionStage<Done> raised =
-        head.thenCompose(
-            statement ->
-                session.executeWrite(
-                    statement.bind(record.seq(), record.seq(), record.conversationId())));
-    return row.thenCombine(raised, (a, b) -> Done.getInstance());
+  public CompletionStage<Done> writeRows(List<MessageRecord> samePartition) {
+    return insert.thenCompose(
+        statement -> {
+          BatchStatementBuilder batch = BatchStatement.builder(DefaultBatchType.UNLOGGED);
+          for (MessageRecord record : samePartition) {
+            batch.addStatement(
+                statement.bind(
+                    record.conversationId(),
+                    record.seq(),
+                    record.senderId(),
+                    record.senderDevice(),
+                    record.idempotencyKey(),
+                    record.body(),
+                    record.sentAt(),
+                    bucketOf(record.seq())));
+          }
+          return session.executeWriteBatch(batch.build());
+        });
+  }
+
+  /**
+   * Raises the conversation's head to {@code seq}; the highest seq wins (it is the write's
+   * timestamp). Readers take the head as "every row up to here is written", so callers raise it
+   * only once those rows are.
+   */
+  public CompletionStage<Done> raiseHead(String conversationId, long seq) {
+    return head.thenCompose(
+        statement -> session.executeWrite(statement.bind(seq, seq, conversationId)));
   }
 
   /** The highest persisted seq of the conversation, 0 when none. */
