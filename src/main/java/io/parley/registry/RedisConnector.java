@@ -3,6 +3,7 @@ package io.parley.registry;
 import com.typesafe.config.Config;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
@@ -10,9 +11,16 @@ import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.event.connection.ConnectionActivatedEvent;
 import io.lettuce.core.event.connection.DisconnectedEvent;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.HexFormat;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import org.apache.pekko.Done;
@@ -41,6 +49,9 @@ public final class RedisConnector implements Extension {
 
   private final RedisClient client;
   private volatile StatefulRedisConnection<String, String> connection;
+
+  /** Lua scripts' SHA1s, by script text (a handful of constants). */
+  private final Map<String, String> digests = new ConcurrentHashMap<>();
 
   public static RedisConnector get(ActorSystem<?> system) {
     return system.registerExtension(ID);
@@ -102,10 +113,36 @@ public final class RedisConnector implements Extension {
             });
   }
 
-  /** A Lua script on the shared connection, through {@link #call}. */
+  /**
+   * A Lua script on the shared connection, through {@link #call}. Sent by its SHA1 (EVALSHA), so
+   * the script's text crosses the network once per Redis process rather than on every send's dedup
+   * call; when Redis does not know it (first use, or Redis restarted) it goes whole once (EVAL,
+   * which makes Redis keep it).
+   */
   public CompletionStage<Object> eval(
       String script, ScriptOutputType type, String[] keys, String... args) {
-    return call(commands -> commands.<Object>eval(script, type, keys, args));
+    String sha = digests.computeIfAbsent(script, RedisConnector::sha1);
+    return call(commands -> commands.<Object>evalsha(sha, type, keys, args))
+        .exceptionallyCompose(
+            failure ->
+                unwrap(failure) instanceof RedisNoScriptException
+                    ? call(commands -> commands.<Object>eval(script, type, keys, args))
+                    : CompletableFuture.failedFuture(failure));
+  }
+
+  private static String sha1(String script) {
+    try {
+      MessageDigest sha1 = MessageDigest.getInstance("SHA-1");
+      return HexFormat.of().formatHex(sha1.digest(script.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException everyJdkHasIt) {
+      throw new IllegalStateException(everyJdkHasIt);
+    }
+  }
+
+  private static Throwable unwrap(Throwable failure) {
+    return failure instanceof CompletionException && failure.getCause() != null
+        ? failure.getCause()
+        : failure;
   }
 
   /** True when Redis answers PING within the command timeout. */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.SetArgs;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
@@ -48,6 +49,20 @@ class RedisIntegrationTest {
 
   private static <T> T get(java.util.concurrent.CompletionStage<T> stage) throws Exception {
     return stage.toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  /** Scripts go by SHA1; a Redis that forgot them (restarted, flushed) is sent them again. */
+  @Test
+  void aScriptRunsAgainAfterRedisForgetsIt() throws Exception {
+    RedisConnector connector = RedisConnector.get(testKit.system());
+    String script = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+    String key = "script:test:" + UUID.randomUUID();
+    String[] keys = {key};
+    assertEquals(2L, get(connector.eval(script, ScriptOutputType.INTEGER, keys, "2")));
+    assertEquals(5L, get(connector.eval(script, ScriptOutputType.INTEGER, keys, "3")));
+    assertEquals("OK", get(redis().scriptFlush()));
+    assertEquals(9L, get(connector.eval(script, ScriptOutputType.INTEGER, keys, "4")));
+    assertEquals("9", get(redis().get(key)), "the script ran once per call, no more");
   }
 
   @Test
