@@ -7,7 +7,6 @@ import io.parley.auth.JwtSecret;
 import io.parley.conversation.Conversation;
 import io.parley.conversation.ConversationDirectory;
 import io.parley.conversation.ConversationIndex;
-import io.parley.conversation.MembershipIndexer;
 import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
 import io.parley.gateway.DemoRoutes;
@@ -154,7 +153,12 @@ public final class ParleyNode implements AutoCloseable {
         new ConversationRoutes.Services(
             sharding,
             historyService,
-            new ConversationDirectory(sharding, history.index(), askTimeout));
+            new ConversationDirectory(
+                sharding,
+                history.index(),
+                askTimeout,
+                config.getInt("parley.conversation.list-parallelism"),
+                system));
 
     Route all =
         Directives.concat(
@@ -186,7 +190,8 @@ public final class ParleyNode implements AutoCloseable {
     if (history.getBoolean("persister.enabled")) {
       Persister.start(system, store);
     }
-    return new History(store, new ConversationIndex(cassandra, keyspace, Clock.systemUTC()));
+    return new History(
+        store, new ConversationIndex(cassandra, keyspace, system, Clock.systemUTC()));
   }
 
   /** The send path's node-local actors and conversation sharding; returns the node's router. */
@@ -213,8 +218,6 @@ public final class ParleyNode implements AutoCloseable {
         system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
     ActorRef<Fanout.Command> fanout =
         system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
-    ActorRef<MembershipIndexer.Command> indexer =
-        system.systemActorOf(MembershipIndexer.create(index), "membership-indexer", Props.empty());
     MessageLogSearch log =
         new MessageLogSearch(
             config.getString("parley.kafka.bootstrap-servers"),
@@ -223,7 +226,7 @@ public final class ParleyNode implements AutoCloseable {
             system.dispatchers().lookup(DispatcherSelector.blocking()));
     Conversation.init(
         system,
-        Conversation.Settings.fromConfig(config, dedup, publisher, fanout, indexer, log::find));
+        Conversation.Settings.fromConfig(config, dedup, publisher, fanout, index, log::find));
     return router;
   }
 

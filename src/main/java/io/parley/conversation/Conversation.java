@@ -23,6 +23,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
@@ -119,9 +120,25 @@ public final class Conversation
 
   private record PublishAnswered(Publisher.Result result) implements Command {}
 
+  /**
+   * The index rows of a {@link Create} or {@link AddMember} are written, or {@code failure} says
+   * why not; only then is the membership event persisted.
+   */
+  private record MembersIndexed(Command request, Throwable failure) implements Command {}
+
   /** The Kafka log's answer for a send left in doubt: the earlier attempt's record, if written. */
   private record InDoubtSettled(
       String idempotencyKey, Optional<MessageRecord> written, boolean failed) implements Command {}
+
+  /**
+   * Writes users' rows of the conversation list ({@link ConversationIndex}). The conversation
+   * writes them before the event that makes the users members, so a member is never missing from
+   * their list (ADR 0009).
+   */
+  @FunctionalInterface
+  public interface MemberIndex {
+    CompletionStage<Done> add(List<String> userIds, String conversationId, String title);
+  }
 
   /** Finds a conversation's record in the Kafka log by idempotency key, from a time on. */
   @FunctionalInterface
@@ -229,7 +246,7 @@ public final class Conversation
       ActorRef<Dedup.Command> dedup,
       ActorRef<Publisher.Command> publisher,
       ActorRef<Fanout.Command> fanout,
-      ActorRef<MembershipIndexer.Command> indexer,
+      MemberIndex memberIndex,
       int seqBlockSize,
       int maxMembers,
       int maxTitleLength,
@@ -246,14 +263,14 @@ public final class Conversation
         ActorRef<Dedup.Command> dedup,
         ActorRef<Publisher.Command> publisher,
         ActorRef<Fanout.Command> fanout,
-        ActorRef<MembershipIndexer.Command> indexer,
+        MemberIndex memberIndex,
         LogSearch log) {
       Config limits = config.getConfig("parley.conversation");
       return new Settings(
           dedup,
           publisher,
           fanout,
-          indexer,
+          memberIndex,
           limits.getInt("seq-block-size"),
           limits.getInt("max-members"),
           limits.getInt("max-title-length"),
@@ -384,59 +401,122 @@ public final class Conversation
         .onCommand(
             PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
         .onCommand(InDoubtSettled.class, this::onInDoubtSettled)
+        .onCommand(MembersIndexed.class, this::onMembersIndexed)
         .onCommand(Stop.class, this::onStop)
         .build();
   }
 
   private ReplyEffect<Event, State> onCreate(State state, Create create) {
-    if (state.exists()) {
-      return Effect()
-          .reply(create.replyTo(), new Rejected(Failure.CONFLICT, conversationId + " exists"));
+    Rejected invalid = refuseCreate(state, create);
+    if (invalid != null) {
+      return Effect().reply(create.replyTo(), invalid);
     }
+    return indexFirst(create, membersOf(create), create.title());
+  }
+
+  private Rejected refuseCreate(State state, Create create) {
+    if (state.exists()) {
+      return new Rejected(Failure.CONFLICT, conversationId + " exists");
+    }
+    Set<String> members = new LinkedHashSet<>(membersOf(create));
+    String invalid = firstInvalidId(members);
+    if (invalid != null) {
+      return new Rejected(Failure.INVALID, "invalid user id: " + invalid);
+    }
+    if (members.size() > settings.maxMembers()) {
+      return tooManyMembers();
+    }
+    if (create.title() != null && create.title().length() > settings.maxTitleLength()) {
+      return new Rejected(Failure.INVALID, "title longer than " + settings.maxTitleLength());
+    }
+    return null;
+  }
+
+  /** The creator first, then the others, each once. */
+  private static List<String> membersOf(Create create) {
     Set<String> members = new LinkedHashSet<>();
     members.add(create.creatorId());
     members.addAll(create.members());
-    String invalid = firstInvalidId(members);
+    return List.copyOf(members);
+  }
+
+  private ReplyEffect<Event, State> commitCreate(State state, Create create) {
+    // Checked again: the state may have changed while the index was written.
+    Rejected invalid = refuseCreate(state, create);
     if (invalid != null) {
-      return Effect()
-          .reply(create.replyTo(), new Rejected(Failure.INVALID, "invalid user id: " + invalid));
-    }
-    if (members.size() > settings.maxMembers()) {
-      return Effect().reply(create.replyTo(), tooManyMembers());
-    }
-    if (create.title() != null && create.title().length() > settings.maxTitleLength()) {
-      return Effect()
-          .reply(
-              create.replyTo(),
-              new Rejected(Failure.INVALID, "title longer than " + settings.maxTitleLength()));
+      return Effect().reply(create.replyTo(), invalid);
     }
     Created created =
-        new Created(
-            conversationId, List.copyOf(members), create.title(), settings.clock().instant());
+        new Created(conversationId, membersOf(create), create.title(), settings.clock().instant());
     return Effect()
         .persist(created)
-        .thenRun(done -> created.members().forEach(member -> index(member, created.title())))
         .thenReply(create.replyTo(), after -> info(after, create.creatorId()));
   }
 
   private ReplyEffect<Event, State> onAddMember(State state, AddMember add) {
+    Reply answer = answerWithoutAdding(state, add);
+    if (answer != null) {
+      return Effect().reply(add.replyTo(), answer);
+    }
+    return indexFirst(add, List.of(add.userId()), state.title());
+  }
+
+  /** A refusal, the conversation as it is when the user is a member already, or null to add. */
+  private Reply answerWithoutAdding(State state, AddMember add) {
     Rejected denied = checkMember(state, add.requesterId());
     if (denied != null) {
-      return Effect().reply(add.replyTo(), denied);
+      return denied;
     }
     if (!Ids.isValid(add.userId())) {
-      return Effect().reply(add.replyTo(), new Rejected(Failure.INVALID, "invalid user id"));
+      return new Rejected(Failure.INVALID, "invalid user id");
     }
     if (state.isMember(add.userId())) {
-      return Effect().reply(add.replyTo(), info(state, add.requesterId()));
+      return info(state, add.requesterId());
     }
     if (state.members().size() >= settings.maxMembers()) {
-      return Effect().reply(add.replyTo(), tooManyMembers());
+      return tooManyMembers();
+    }
+    return null;
+  }
+
+  private ReplyEffect<Event, State> commitAdd(State state, AddMember add) {
+    Reply answer = answerWithoutAdding(state, add);
+    if (answer != null) {
+      return Effect().reply(add.replyTo(), answer);
     }
     return Effect()
         .persist(new MemberAdded(conversationId, add.userId(), add.requesterId()))
-        .thenRun(added -> index(add.userId(), added.title()))
         .thenReply(add.replyTo(), added -> info(added, add.requesterId()));
+  }
+
+  /**
+   * Writes the users' list rows, then (on {@link MembersIndexed}) persists the membership. A row
+   * whose event never follows is harmless: the list skips conversations that do not count the user
+   * as a member.
+   */
+  private ReplyEffect<Event, State> indexFirst(
+      Command request, List<String> userIds, String title) {
+    context.pipeToSelf(
+        settings.memberIndex().add(userIds, conversationId, title),
+        (done, failure) -> new MembersIndexed(request, failure));
+    return Effect().noReply();
+  }
+
+  private ReplyEffect<Event, State> onMembersIndexed(State state, MembersIndexed indexed) {
+    if (indexed.failure() != null) {
+      context.getLog().warn("membership not saved: the list index failed", indexed.failure());
+      ActorRef<Reply> replyTo =
+          indexed.request() instanceof Create create
+              ? create.replyTo()
+              : ((AddMember) indexed.request()).replyTo();
+      return Effect()
+          .reply(
+              replyTo,
+              new Rejected(Failure.UNAVAILABLE, "the membership could not be saved, try again"));
+    }
+    return indexed.request() instanceof Create create
+        ? commitCreate(state, create)
+        : commitAdd(state, (AddMember) indexed.request());
   }
 
   private ReplyEffect<Event, State> onGetInfo(State state, GetInfo get) {
@@ -689,10 +769,6 @@ public final class Conversation
       return new Rejected(Failure.FORBIDDEN, "not a member of " + conversationId);
     }
     return null;
-  }
-
-  private void index(String userId, String title) {
-    settings.indexer().tell(new MembershipIndexer.Joined(userId, conversationId, title));
   }
 
   private Rejected tooManyMembers() {

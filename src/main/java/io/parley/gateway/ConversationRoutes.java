@@ -122,13 +122,40 @@ public final class ConversationRoutes extends AllDirectives {
   }
 
   private Route list(String userId) {
-    return onComplete(
-        services.directory().conversationsOf(userId),
-        result ->
-            result.isFailure()
-                ? HttpErrors.complete(
-                    ErrorCode.UNAVAILABLE, "the conversation list is unavailable, try again")
-                : complete(StatusCodes.OK, Json.entity(Map.of("conversations", result.get()))));
+    return parameterOptional(
+        "after",
+        after ->
+            parameterOptional(
+                "limit",
+                limit -> {
+                  ListQuery.Parsed parsed = ListQuery.parse(after, limit);
+                  if (parsed instanceof ListQuery.Parsed.Invalid invalid) {
+                    return HttpErrors.complete(ErrorCode.BAD_REQUEST, invalid.message());
+                  }
+                  CompletionStage<ConversationDirectory.Page> page =
+                      parsed instanceof ListQuery.Parsed.Paged paged
+                          ? services
+                              .directory()
+                              .conversationsOf(userId, paged.query().after(), paged.query().limit())
+                          : services.directory().conversationsOf(userId);
+                  return onComplete(
+                      page,
+                      result ->
+                          result.isFailure()
+                              ? HttpErrors.complete(
+                                  ErrorCode.UNAVAILABLE,
+                                  "the conversation list is unavailable, try again")
+                              : complete(StatusCodes.OK, Json.entity(listView(result.get()))));
+                }));
+  }
+
+  /** PROTOCOL.md's {@code conversations}, plus {@code hasMore} and the {@code next} cursor. */
+  private static Map<String, Object> listView(ConversationDirectory.Page page) {
+    Map<String, Object> view = new LinkedHashMap<>();
+    view.put("conversations", page.conversations());
+    view.put("hasMore", page.next().isPresent());
+    page.next().ifPresent(next -> view.put("next", next));
+    return view;
   }
 
   private Route messages(String userId, String conversationId) {

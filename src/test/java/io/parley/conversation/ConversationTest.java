@@ -1,6 +1,7 @@
 package io.parley.conversation;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -28,6 +29,8 @@ import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.pekko.Done;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
@@ -58,7 +61,6 @@ class ConversationTest {
   private TestProbe<Dedup.Command> dedup;
   private TestProbe<Publisher.Command> publisher;
   private TestProbe<Fanout.Command> delivery;
-  private TestProbe<MembershipIndexer.Command> indexer;
   private TestProbe<Reply> replies;
   private EventSourcedBehaviorTestKit<Conversation.Command, Conversation.Event, Conversation.State>
       conversation;
@@ -73,6 +75,20 @@ class ConversationTest {
     testKit.shutdownTestKit();
   }
 
+  /** Rows the conversation wrote to the list index, as "user/conversation/title". */
+  private final List<String> indexed = new CopyOnWriteArrayList<>();
+
+  /** What the list index answers: done, unless a test holds or fails it. */
+  private volatile CompletableFuture<Done> indexAnswer =
+      CompletableFuture.completedFuture(Done.getInstance());
+
+  private Conversation.MemberIndex memberIndex() {
+    return (userIds, conversationId, title) -> {
+      userIds.forEach(user -> indexed.add(user + "/" + conversationId + "/" + title));
+      return indexAnswer;
+    };
+  }
+
   /** The Kafka log as the in-doubt search sees it: idempotency key → record. */
   private final Map<String, MessageRecord> kafkaLog = new ConcurrentHashMap<>();
 
@@ -81,7 +97,6 @@ class ConversationTest {
     dedup = testKit.createTestProbe();
     publisher = testKit.createTestProbe();
     delivery = testKit.createTestProbe();
-    indexer = testKit.createTestProbe();
     replies = testKit.createTestProbe();
     conversation =
         EventSourcedBehaviorTestKit.create(testKit.system(), Conversation.create("c1", settings()));
@@ -92,7 +107,7 @@ class ConversationTest {
         dedup.getRef(),
         publisher.getRef(),
         delivery.getRef(),
-        indexer.getRef(),
+        memberIndex(),
         BLOCK,
         5,
         100,
@@ -112,20 +127,47 @@ class ConversationTest {
 
   @Test
   void createAddsTheCreatorFirstAndStoresTheMembers() {
-    var result =
-        conversation.runCommand(
-            new Conversation.Create(
-                "alice", List.of("bob", "alice", "carol"), "t", replies.getRef()));
+    conversation.runCommand(
+        new Conversation.Create("alice", List.of("bob", "alice", "carol"), "t", replies.getRef()));
     assertEquals(
         List.of("alice", "bob", "carol"),
         assertInstanceOf(Info.class, replies.receiveMessage()).members());
-    assertInstanceOf(Conversation.Created.class, result.event());
-    for (String member : List.of("alice", "bob", "carol")) {
-      assertEquals(
-          new MembershipIndexer.Joined(member, "c1", "t"),
-          indexer.receiveMessage(),
-          "every member is indexed for the conversation list");
-    }
+    assertEquals(List.of("alice", "bob", "carol"), conversation.getState().members());
+    assertEquals(
+        List.of("alice/c1/t", "bob/c1/t", "carol/c1/t"),
+        indexed,
+        "every member is indexed for the conversation list");
+  }
+
+  @Test
+  void aMembershipIsSavedOnlyAfterItsListRows() {
+    indexAnswer = new CompletableFuture<>();
+    assertTrue(
+        conversation
+            .runCommand(new Conversation.Create("alice", List.of("bob"), "t", replies.getRef()))
+            .hasNoEvents());
+    replies.expectNoMessage(Duration.ofMillis(200));
+    assertFalse(conversation.getState().exists(), "nothing saved while the rows are written");
+
+    indexAnswer.complete(Done.getInstance());
+    assertEquals(List.of("alice", "bob"), replies.expectMessageClass(Info.class).members());
+    assertTrue(conversation.getState().exists());
+  }
+
+  @Test
+  void aFailedListWriteRefusesTheMembershipAndSavesNothing() {
+    indexAnswer = CompletableFuture.failedFuture(new IllegalStateException("Cassandra down"));
+    conversation.runCommand(
+        new Conversation.Create("alice", List.of("bob"), "t", replies.getRef()));
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+    assertFalse(conversation.getState().exists());
+
+    indexAnswer = CompletableFuture.completedFuture(Done.getInstance());
+    create("alice", "bob");
+    indexAnswer = CompletableFuture.failedFuture(new IllegalStateException("Cassandra down"));
+    conversation.runCommand(new Conversation.AddMember("bob", "carol", replies.getRef()));
+    assertEquals(Failure.UNAVAILABLE, rejection().failure());
+    assertEquals(List.of("alice", "bob"), conversation.getState().members(), "carol not added");
   }
 
   @Test
@@ -143,7 +185,7 @@ class ConversationTest {
                     dedup.getRef(),
                     publisher.getRef(),
                     delivery.getRef(),
-                    indexer.getRef(),
+                    memberIndex(),
                     BLOCK,
                     3,
                     5,

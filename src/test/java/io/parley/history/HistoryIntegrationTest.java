@@ -5,16 +5,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.datastax.oss.driver.api.core.CqlSession;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.devstack.LocalStack;
 import io.parley.testing.Api;
 import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
 import io.parley.testing.WsClient;
+import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.stream.LongStream;
 import java.util.stream.StreamSupport;
@@ -339,5 +343,66 @@ class HistoryIntegrationTest {
     Api.Response stranger = Api.get(cluster.httpPort(0), path, TestCluster.token("mallory"));
     assertEquals(403, stranger.status());
     assertEquals(200, Api.get(cluster.httpPort(0), path + "?limit=500", token).status());
+  }
+
+  @Test
+  void theListPagesWithACursorAndSkipsRowsOfNoMembership() {
+    String carol = user("carol");
+    Set<String> created = new TreeSet<>();
+    for (int i = 0; i < 7; i++) {
+      created.add(Api.createConversation(cluster.httpPort(i % 2), carol, "dave"));
+    }
+    // A row whose membership was never saved (the entity writes rows first, ADR 0009); it sorts
+    // before every UUID, so the first page holds one conversation fewer than asked.
+    insertListRow(carol, "0-never-saved");
+    String token = TestCluster.token(carol);
+
+    List<String> listed = new ArrayList<>();
+    List<Integer> pageSizes = new ArrayList<>();
+    String after = null;
+    do {
+      Api.Response page =
+          Api.get(
+              cluster.httpPort(1),
+              "/api/conversations?limit=3" + (after == null ? "" : "&after=" + after),
+              token);
+      assertEquals(200, page.status(), page.body()::toString);
+      JsonNode rows = page.body().path("conversations");
+      pageSizes.add(rows.size());
+      for (JsonNode row : rows) {
+        listed.add(row.path("conversationId").asText());
+        assertEquals(0, row.path("lastSeq").asLong());
+        assertTrue(row.path("members").toString().contains(carol));
+      }
+      after = page.body().path("hasMore").asBoolean() ? page.body().path("next").asText() : null;
+    } while (after != null);
+    assertEquals(List.copyOf(created), listed, "every conversation once, in id order");
+    assertEquals(List.of(2, 3, 2), pageSizes, "8 rows in pages of 3, the unsaved one skipped");
+
+    Api.Response whole = Api.get(cluster.httpPort(0), "/api/conversations", token);
+    assertEquals(7, whole.body().path("conversations").size(), "no limit: the whole list");
+    assertFalse(whole.body().path("hasMore").asBoolean());
+
+    for (String query : List.of("?limit=0", "?limit=501", "?limit=ten", "?after=not%20an%20id")) {
+      Api.Response response = Api.get(cluster.httpPort(0), "/api/conversations" + query, token);
+      assertEquals(400, response.status(), query);
+      assertEquals("bad_request", response.body().path("error").path("code").asText());
+    }
+  }
+
+  private static void insertListRow(String user, String conversation) {
+    try (CqlSession session =
+        CqlSession.builder()
+            .addContactPoint(
+                new InetSocketAddress(stack.cassandra().host(), stack.cassandra().port()))
+            .withLocalDatacenter(stack.cassandra().datacenter())
+            .build()) {
+      session.execute(
+          "INSERT INTO parley.conversations_by_user (user_id, conversation_id, title) VALUES (?, ?,"
+              + " ?)",
+          user,
+          conversation,
+          "never saved");
+    }
   }
 }
