@@ -126,6 +126,9 @@ public final class Conversation
    */
   private record MembersIndexed(Command request, Throwable failure) implements Command {}
 
+  /** A stop waited long enough for Kafka's answers to the sends in flight (see onStop). */
+  private record StopWaitOver() implements Command {}
+
   /** The Kafka log's answer for a send left in doubt: the earlier attempt's record, if written. */
   private record InDoubtSettled(
       String idempotencyKey, Optional<MessageRecord> written, boolean failed) implements Command {}
@@ -304,6 +307,9 @@ public final class Conversation
   private long lastSeq;
   private RecentMessages recent;
 
+  /** A stop is waiting for Kafka to answer the sends in flight; new sends are turned away. */
+  private boolean stopping;
+
   /** Each member's delivered mark, forwarded only when it grows; not stored, so not recovered. */
   private final Map<String, Long> deliveredSeqs = new HashMap<>();
 
@@ -403,6 +409,7 @@ public final class Conversation
         .onCommand(InDoubtSettled.class, this::onInDoubtSettled)
         .onCommand(MembersIndexed.class, this::onMembersIndexed)
         .onCommand(Stop.class, this::onStop)
+        .onCommand(StopWaitOver.class, this::onStopWaitOver)
         .build();
   }
 
@@ -590,6 +597,11 @@ public final class Conversation
       inFlight.waiters.add(send.replyTo());
       return Effect().noReply();
     }
+    if (stopping) {
+      return Effect()
+          .reply(
+              send.replyTo(), new Rejected(Failure.UNAVAILABLE, "conversation moving, try again"));
+    }
     Pending attempt = new Pending(send, settings.clock().instant());
     pending.put(send.idempotencyKey(), attempt);
     settings
@@ -718,7 +730,7 @@ public final class Conversation
       pending.remove(next.first.idempotencyKey());
       emit(state, next);
     }
-    return Effect().noReply();
+    return stopping && publishing.isEmpty() ? stopNow(state) : Effect().noReply();
   }
 
   private void emit(State state, Pending send) {
@@ -734,8 +746,31 @@ public final class Conversation
     }
   }
 
+  /**
+   * Passivation or hand-off. Sends at Kafka are waited for: the next incarnation, maybe on another
+   * node, must not publish higher seqs ahead of them, since the log's order is the seq order the
+   * persister and readers trust (ADR 0006). Their senders get their acks. The Publisher answers
+   * within its deadline; the timer is for a Publisher that never does.
+   */
   private ReplyEffect<Event, State> onStop(State state, Stop stop) {
     abandonUnpublished();
+    if (!publishing.isEmpty()) {
+      stopping = true;
+      context.scheduleOnce(settings.inDoubtAfter(), context.getSelf(), new StopWaitOver());
+      return Effect().noReply();
+    }
+    return stopNow(state);
+  }
+
+  private ReplyEffect<Event, State> onStopWaitOver(State state, StopWaitOver over) {
+    if (!stopping) {
+      return Effect().noReply();
+    }
+    context.getLog().warn("stopping with {} sends unanswered by Kafka", publishing.size());
+    return stopNow(state);
+  }
+
+  private ReplyEffect<Event, State> stopNow(State state) {
     if (!state.exists() || lastSeq == state.reservedUpTo()) {
       return Effect().stop().thenNoReply();
     }

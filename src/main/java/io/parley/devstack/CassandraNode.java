@@ -49,7 +49,7 @@ public final class CassandraNode extends ChildService {
 
   @Override
   String environmentVariable() {
-    return "PARLEY_CASSANDRA_CONTACT_POINT";
+    return "PARLEY_CASSANDRA_CONTACT_POINTS";
   }
 
   public String host() {
@@ -61,7 +61,7 @@ public final class CassandraNode extends ChildService {
     return ports.nativeTransport();
   }
 
-  /** For the driver's contact points and the {@code PARLEY_CASSANDRA_CONTACT_POINT} variable. */
+  /** For the driver's contact points and the {@code PARLEY_CASSANDRA_CONTACT_POINTS} variable. */
   public String contactPoint() {
     return HOST + ":" + port();
   }

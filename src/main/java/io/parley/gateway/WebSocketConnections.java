@@ -78,11 +78,17 @@ public final class WebSocketConnections {
 
   private CompletionStage<Session.Received> receive(Message message) {
     if (!message.isText()) {
+      // Not supported, so never kept: only counted, so an oversize one closes like text does.
+      int limit = limits.maxFrameChars();
       return message
           .asBinaryMessage()
           .getStreamedData()
-          .runWith(Sink.ignore(), system)
-          .thenApply(done -> new Session.Received.Binary());
+          .runFold(0L, (bytes, chunk) -> bytes + chunk.size(), system)
+          .thenApply(
+              bytes ->
+                  bytes > limit
+                      ? new Session.Received.Oversized(limit)
+                      : new Session.Received.Binary());
     }
     TextMessage text = message.asTextMessage();
     if (text.isStrict()) {

@@ -9,9 +9,13 @@ import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
@@ -52,10 +56,21 @@ public final class Schema {
                     "CREATE TABLE IF NOT EXISTS "
                         + keyspace
                         + ".schema_version (version text PRIMARY KEY, applied_at timestamp)"));
-    for (String migration : MIGRATIONS) {
-      chain = chain.thenCompose(done -> apply(session, keyspace, migration));
-    }
-    return chain;
+    return chain
+        .thenCompose(
+            done -> session.selectAll("SELECT version FROM " + keyspace + ".schema_version"))
+        .thenCompose(
+            rows -> {
+              Set<String> applied =
+                  rows.stream().map(row -> row.getString("version")).collect(Collectors.toSet());
+              CompletionStage<Done> pending = CompletableFuture.completedFuture(Done.getInstance());
+              for (String migration : MIGRATIONS) {
+                if (!applied.contains(migration)) {
+                  pending = pending.thenCompose(done -> apply(session, keyspace, migration));
+                }
+              }
+              return pending;
+            });
   }
 
   private static CompletionStage<Done> apply(
@@ -96,20 +111,38 @@ public final class Schema {
     }
   }
 
-  /** Production deploy step: applies pending migrations with the node's configuration. */
+  /**
+   * Production deploy step: applies pending migrations with the node's configuration. Exits 1 with
+   * the reason when it cannot (the keyspace must exist: it is created by the operator, with the
+   * replication they chose).
+   */
   public static void main(String[] args) throws Exception {
     ActorSystem<Void> system =
         ActorSystem.create(
             Behaviors.empty(),
             "parley-schema",
             NodeConfig.load(Map.of("pekko.actor.provider", "local")));
+    String keyspace = system.settings().config().getString("parley.history.keyspace");
+    int status = 0;
     try {
       migrate(MessageStore.session(system), system.settings().config(), false)
           .toCompletableFuture()
           .get(5, TimeUnit.MINUTES);
       System.out.println("schema up to date: " + MIGRATIONS);
+    } catch (ExecutionException | TimeoutException failed) {
+      Throwable cause = failed instanceof ExecutionException ? failed.getCause() : failed;
+      System.err.println(
+          "schema migration of keyspace '"
+              + keyspace
+              + "' failed: "
+              + cause
+              + "\n(the keyspace must exist: create it first, with the replication you need;"
+              + " PARLEY_HISTORY_KEYSPACE names it)");
+      status = 1;
     } finally {
       system.terminate();
+      system.getWhenTerminated().toCompletableFuture().get(30, TimeUnit.SECONDS);
     }
+    System.exit(status);
   }
 }

@@ -466,6 +466,36 @@ class ConversationTest {
   }
 
   @Test
+  void aStopWaitsForKafkasAnswerToTheSendsInFlight() {
+    String id = "c-" + UUID.randomUUID();
+    ActorRef<Conversation.Command> first = testKit.spawn(Conversation.create(id, settings()));
+    first.tell(new Conversation.Create("alice", List.of("bob"), null, replies.getRef()));
+    replies.expectMessageClass(Info.class);
+    String key = key();
+    first.tell(send("alice", key));
+    answerLookup(key, Optional.empty());
+    Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
+
+    first.tell(new Conversation.Stop());
+    first.tell(send("bob", key()));
+    assertEquals(
+        Failure.UNAVAILABLE,
+        rejection().failure(),
+        "still running after the stop, a new send turned away");
+    publisher.expectNoMessage(Duration.ofMillis(100));
+
+    TestProbe<Object> watcher = testKit.createTestProbe();
+
+    publish.replyTo().tell(new Publisher.Published(publish.record(), publish.record().seq()));
+    assertEquals(1, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
+    delivery.receiveMessage();
+    watcher.expectTerminated(first);
+
+    ActorRef<Conversation.Command> second = testKit.spawn(Conversation.create(id, settings()));
+    assertEquals(2, sendAndAck(second, "alice").seq(), "the stop checkpointed seq 1");
+  }
+
+  @Test
   void afterACleanStopSeqsStayDense() {
     String id = "c-" + UUID.randomUUID();
     ActorRef<Conversation.Command> first = testKit.spawn(Conversation.create(id, settings()));

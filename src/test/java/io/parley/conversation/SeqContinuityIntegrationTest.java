@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.typesafe.config.Config;
 import io.parley.Json;
 import io.parley.devstack.LocalStack;
 import io.parley.pipeline.MessageRecord;
@@ -13,15 +14,24 @@ import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
 import io.parley.testing.WsClient;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -30,17 +40,14 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.cluster.sharding.ShardRegion;
 import org.apache.pekko.cluster.sharding.typed.GetShardRegionState;
 import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.kafka.ConsumerSettings;
-import org.apache.pekko.kafka.Subscriptions;
-import org.apache.pekko.kafka.javadsl.Consumer;
-import org.apache.pekko.stream.javadsl.Sink;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The node hosting a conversation stops (gracefully, or as a crash) in the middle of a stream of
  * sends: the conversation moves, the sender retries what was not acked, and seqs stay unique and
- * increasing (dense after a hand-off, jumping after a crash) while every acked message is in Kafka.
+ * increasing (dense after a hand-off, jumping after a crash), and the Kafka log holds exactly the
+ * acked messages: each once, under its acked seq, in seq order.
  */
 @ExtendWith({StackExtension.class, LogCapturingExtension.class})
 class SeqContinuityIntegrationTest {
@@ -100,7 +107,7 @@ class SeqContinuityIntegrationTest {
     }
     faulted.get(60, TimeUnit.SECONDS);
     assertEquals(MESSAGES, acked.size(), "every message acked once, under its own seq");
-    assertEveryAckedMessageIsInKafka(cluster.node(0).system(), conversation, acked);
+    assertKafkaHoldsExactlyTheAckedMessages(cluster.node(0).system(), conversation, acked);
     return acked;
   }
 
@@ -159,31 +166,128 @@ class SeqContinuityIntegrationTest {
     return ids;
   }
 
-  private static void assertEveryAckedMessageIsInKafka(
+  /** One record of the conversation as the Kafka log holds it. */
+  private record Logged(int partition, long offset, long seq, String idempotencyKey) {}
+
+  /**
+   * Reads the whole messages topic (every partition, from its beginning to its end as of now) and
+   * checks the conversation's records against the acks the sender got.
+   *
+   * <p>Every check below holds by design, for this test's sender in particular:
+   *
+   * <ul>
+   *   <li>A record is never in the log twice. The publisher hands each record to the Kafka client
+   *       exactly once (a failed publish burns its seq, and a retry of the key that is not settled
+   *       as written is a new record under a new seq), and the client's own retries are dropped by
+   *       the broker (enable.idempotence = true, kafka.conf). So not even a duplicate of the same
+   *       (seq, key) is legitimate: any second copy of a seq fails.
+   *   <li>A key is never in the log twice (under two seqs): a retry publishes again only after its
+   *       key's earlier attempt is settled from the log as never written, once no attempt can land
+   *       any more (ADR 0008).
+   *   <li>The log holds exactly the acked messages: the sender retries every key until it is acked,
+   *       and an attempt that reached the log unanswered is found there and acked under its seq
+   *       (ADR 0008).
+   *   <li>Offset order is seq order: the sender has one message in flight at a time and sends the
+   *       next only after an ack (the broker has the record); a node's publisher sends in seq order
+   *       and the idempotent producer keeps that order in the partition; and a key in doubt is
+   *       published again (under a higher seq) only once its earlier attempt can no longer land.
+   * </ul>
+   */
+  private static void assertKafkaHoldsExactlyTheAckedMessages(
       ActorSystem<?> system, String conversation, Map<Long, String> acked) throws Exception {
-    Map<Long, String> missing = new LinkedHashMap<>(acked);
-    ConsumerSettings<String, byte[]> settings =
-        ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
-            .withBootstrapServers(
-                system.settings().config().getString("parley.kafka.bootstrap-servers"))
-            .withGroupId("seq-continuity-" + UUID.randomUUID())
-            .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
-    Consumer.plainSource(
-            settings,
-            Subscriptions.topics(
-                system.settings().config().getString("parley.kafka.messages-topic")))
-        .filter(record -> conversation.equals(record.key()))
-        .map(record -> Json.mapper().readValue(record.value(), MessageRecord.class))
-        .takeWhile(
-            record -> {
-              missing.remove(record.seq(), record.idempotencyKey());
-              return !missing.isEmpty();
-            },
-            true)
-        .completionTimeout(Duration.ofSeconds(60))
-        .runWith(Sink.ignore(), system)
-        .toCompletableFuture()
-        .get(90, TimeUnit.SECONDS);
+    List<Logged> log = readLog(system, conversation);
+
+    Set<Integer> partitions = new TreeSet<>();
+    log.forEach(record -> partitions.add(record.partition()));
+    assertEquals(1, partitions.size(), "the conversation's records are in one partition: " + log);
+
+    Map<Long, List<String>> keysBySeq = new TreeMap<>();
+    Map<String, List<Long>> seqsByKey = new TreeMap<>();
+    for (Logged record : log) {
+      keysBySeq
+          .computeIfAbsent(record.seq(), seq -> new ArrayList<>())
+          .add(record.idempotencyKey());
+      seqsByKey
+          .computeIfAbsent(record.idempotencyKey(), key -> new ArrayList<>())
+          .add(record.seq());
+    }
+    Map<Long, List<String>> reused = new TreeMap<>();
+    Map<Long, List<String>> doubled = new TreeMap<>();
+    keysBySeq.forEach(
+        (seq, keys) -> {
+          if (new HashSet<>(keys).size() > 1) {
+            reused.put(seq, keys);
+          } else if (keys.size() > 1) {
+            doubled.put(seq, keys);
+          }
+        });
+    assertEquals(Map.of(), reused, "seqs carried by two different messages in Kafka");
+    assertEquals(Map.of(), doubled, "messages written to Kafka twice under the same seq");
+    Map<String, List<Long>> rewritten = new TreeMap<>();
+    seqsByKey.forEach(
+        (key, seqs) -> {
+          if (seqs.size() > 1) {
+            rewritten.put(key, seqs);
+          }
+        });
+    assertEquals(Map.of(), rewritten, "messages written to Kafka under two seqs");
+
+    Map<Long, String> logged = new TreeMap<>();
+    keysBySeq.forEach((seq, keys) -> logged.put(seq, keys.get(0)));
+    Map<Long, String> missing = new TreeMap<>(acked);
+    missing.entrySet().removeIf(entry -> entry.getValue().equals(logged.get(entry.getKey())));
     assertEquals(Map.of(), missing, "acked messages missing from Kafka");
+    Map<Long, String> unacked = new TreeMap<>(logged);
+    unacked.entrySet().removeIf(entry -> entry.getValue().equals(acked.get(entry.getKey())));
+    assertEquals(Map.of(), unacked, "messages in Kafka that were never acked under that seq");
+
+    List<Long> inOffsetOrder = log.stream().map(Logged::seq).toList();
+    assertEquals(
+        inOffsetOrder.stream().sorted().toList(),
+        inOffsetOrder,
+        "the conversation's seqs in Kafka offset order");
+  }
+
+  /**
+   * Every record of {@code conversation} in the messages topic, in offset order: all partitions are
+   * read from the beginning up to their end offsets as of the call.
+   */
+  private static List<Logged> readLog(ActorSystem<?> system, String conversation) throws Exception {
+    Config config = system.settings().config();
+    String topic = config.getString("parley.kafka.messages-topic");
+    Duration timeout = Duration.ofSeconds(30);
+    List<Logged> log = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                config.getString("parley.kafka.bootstrap-servers"),
+                ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG,
+                false),
+            new StringDeserializer(),
+            new ByteArrayDeserializer())) {
+      List<TopicPartition> partitions =
+          consumer.partitionsFor(topic, timeout).stream()
+              .map(info -> new TopicPartition(topic, info.partition()))
+              .toList();
+      consumer.assign(partitions);
+      consumer.seekToBeginning(partitions);
+      Map<TopicPartition, Long> end = consumer.endOffsets(partitions, timeout);
+      Instant giveUp = Instant.now().plus(Duration.ofSeconds(90));
+      while (partitions.stream().anyMatch(p -> consumer.position(p, timeout) < end.get(p))) {
+        assertTrue(Instant.now().isBefore(giveUp), "the topic was not read to its end in 90 s");
+        for (ConsumerRecord<String, byte[]> record : consumer.poll(Duration.ofMillis(500))) {
+          if (conversation.equals(record.key())) {
+            MessageRecord message = Json.mapper().readValue(record.value(), MessageRecord.class);
+            assertEquals(conversation, message.conversationId(), "record key and value agree");
+            log.add(
+                new Logged(
+                    record.partition(), record.offset(), message.seq(), message.idempotencyKey()));
+          }
+        }
+      }
+    }
+    log.sort(Comparator.comparingInt(Logged::partition).thenComparingLong(Logged::offset));
+    return log;
   }
 }

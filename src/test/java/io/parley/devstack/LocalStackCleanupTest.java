@@ -16,7 +16,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -38,22 +41,68 @@ class LocalStackCleanupTest {
     }
   }
 
+  /**
+   * All three services, Cassandra's JVM included. Every process is held as a {@link ProcessHandle}
+   * taken while the stack runs (unlike a bare pid, a handle is not fooled by pid reuse), and the
+   * processes this JVM started meanwhile are checked too, so one re-parented away from its service
+   * still counts.
+   */
   @Test
   void closeStopsEveryProcessAndDeletesTheWorkDir() {
-    LocalStack stack =
-        LocalStack.start(StackOptions.defaults().only(StackService.REDIS, StackService.KAFKA));
-    Set<Long> pids = new HashSet<>();
-    stack.services().forEach(service -> pids.addAll(service.processTree()));
+    Set<ProcessHandle> oursBefore =
+        ProcessHandle.current().descendants().collect(Collectors.toSet());
+    LocalStack stack = LocalStack.start(StackOptions.defaults());
+    Map<String, Set<ProcessHandle>> trees = new TreeMap<>();
     Path workDir = stack.workDir();
-    // redis: sh wrapper + redis-server + watcher (+ cat); kafka: its JVM
-    assertTrue(pids.size() >= 4, "expected at least 4 processes, got " + pids);
-    assertTrue(Files.isDirectory(workDir));
+    try {
+      stack.services().forEach(service -> trees.put(service.name(), processTree(service)));
+      assertEquals(
+          Set.of(RedisServer.NAME, KafkaBroker.NAME, CassandraNode.NAME),
+          trees.keySet(),
+          "services started");
+      // redis: sh wrapper + redis-server + watcher (+ cat); kafka and cassandra: their JVMs
+      assertTrue(
+          trees.get(RedisServer.NAME).size() >= 3, "redis: " + pids(trees.get(RedisServer.NAME)));
+      trees.forEach((name, tree) -> assertFalse(alive(tree).isEmpty(), name + ": no live process"));
+      assertTrue(Files.isDirectory(workDir));
+    } finally {
+      stack.close();
+    }
 
-    stack.close();
-
-    assertEquals(Set.of(), alive(pids), "processes still alive after close");
+    trees.forEach(
+        (name, tree) ->
+            assertEquals(
+                Set.of(), pids(alive(tree)), name + ": processes still alive after close"));
+    Set<ProcessHandle> startedMeanwhile =
+        ProcessHandle.current()
+            .descendants()
+            .filter(handle -> !oursBefore.contains(handle))
+            .collect(Collectors.toSet());
+    assertEquals(
+        Set.of(), pids(alive(startedMeanwhile)), "processes of this JVM still alive after close");
     assertFalse(Files.exists(workDir), "work folder still there: " + workDir);
     stack.close(); // idempotent
+  }
+
+  /** The service's process and its descendants, by our own look and by the service's. */
+  private static Set<ProcessHandle> processTree(ChildService service) {
+    ProcessHandle root =
+        ProcessHandle.of(service.pid())
+            .orElseThrow(
+                () -> new AssertionError(service.name() + ": no process " + service.pid()));
+    Set<ProcessHandle> tree = new HashSet<>();
+    tree.add(root);
+    root.descendants().forEach(tree::add);
+    service.processTree().forEach(pid -> ProcessHandle.of(pid).ifPresent(tree::add));
+    return tree;
+  }
+
+  private static Set<ProcessHandle> alive(Set<ProcessHandle> handles) {
+    return handles.stream().filter(ProcessHandle::isAlive).collect(Collectors.toSet());
+  }
+
+  private static Set<Long> pids(Set<ProcessHandle> handles) {
+    return handles.stream().map(ProcessHandle::pid).collect(Collectors.toCollection(TreeSet::new));
   }
 
   @Test
@@ -76,9 +125,9 @@ class LocalStackCleanupTest {
 
     String redisUri = awaitLine(mainJvm, "redis=").substring("redis=".length());
     assertEquals("PONG", RedisPing.ping(redisUri));
-    Set<Long> descendants =
-        mainJvm.toHandle().descendants().map(ProcessHandle::pid).collect(Collectors.toSet());
-    assertTrue(descendants.size() >= 3, "expected wrapper, redis and watcher, got " + descendants);
+    Set<ProcessHandle> descendants = mainJvm.toHandle().descendants().collect(Collectors.toSet());
+    assertTrue(
+        descendants.size() >= 3, "expected wrapper, redis and watcher, got " + pids(descendants));
 
     mainJvm.destroyForcibly(); // kill -9: no shutdown hook runs in the launcher
     assertTrue(mainJvm.waitFor(30, TimeUnit.SECONDS));
@@ -89,7 +138,7 @@ class LocalStackCleanupTest {
         .pollInterval(Duration.ofMillis(200))
         .untilAsserted(
             () -> {
-              assertEquals(Set.of(), alive(descendants), "descendants still alive");
+              assertEquals(Set.of(), pids(alive(descendants)), "descendants still alive");
               assertFalse(accepts(port), "port " + port + " still accepts connections");
             });
   }
@@ -119,12 +168,6 @@ class LocalStackCleanupTest {
     reader.setDaemon(true);
     reader.start();
     return found.get(START_DEADLINE.toSeconds(), TimeUnit.SECONDS);
-  }
-
-  private static Set<Long> alive(Set<Long> pids) {
-    return pids.stream()
-        .filter(pid -> ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false))
-        .collect(Collectors.toSet());
   }
 
   private static boolean accepts(int port) {

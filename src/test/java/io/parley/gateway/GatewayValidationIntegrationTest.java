@@ -1,6 +1,7 @@
 package io.parley.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +19,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -67,10 +69,36 @@ class GatewayValidationIntegrationTest {
         WsClient.refusedStatus(
             port, "access_token=" + TestCluster.token("alice") + "&device=bad%20id"));
 
-    Api.Response rest = Api.get(port, "/api/conversations/c1", forged);
-    assertEquals(401, rest.status());
-    assertEquals("unauthorized", rest.body().path("error").path("code").asText());
-    assertEquals(401, Api.get(port, "/api/conversations/c1", null).status());
+    // The same issuer, not backdated: accepted, so the 401s below are for what each token lacks.
+    String fresh =
+        new JwtIssuer(
+                new JwtSecret(TestNodes.JWT_SECRET.getBytes(StandardCharsets.UTF_8)),
+                Clock.systemUTC())
+            .issue("alice", Duration.ofHours(1));
+    assertEquals(200, Api.get(port, "/api/conversations", fresh).status(), "fresh token");
+
+    Map<String, String> restTokens = new LinkedHashMap<>();
+    restTokens.put("forged", forged);
+    restTokens.put("expired", expired);
+    restTokens.put("malformed", "not-a-jwt");
+    restTokens.put("missing", null);
+    for (Map.Entry<String, String> bad : restTokens.entrySet()) {
+      Api.Response rest = Api.get(port, "/api/conversations/c1", bad.getValue());
+      assertEquals(401, rest.status(), () -> bad.getKey() + ": " + rest.body());
+      assertEquals(
+          "unauthorized", rest.body().path("error").path("code").asText(), () -> bad.getKey());
+    }
+    Api.Response expiredRest = Api.get(port, "/api/conversations/c1", expired);
+    assertTrue(
+        expiredRest.body().path("error").path("message").asText().contains("expired"),
+        expiredRest.body()::toString);
+    // The query parameter is read for REST too (Authentication), and is checked the same way.
+    Api.Response expiredInQuery = Api.get(port, "/api/conversations?access_token=" + expired, null);
+    assertEquals(401, expiredInQuery.status(), expiredInQuery.body()::toString);
+    assertEquals("unauthorized", expiredInQuery.body().path("error").path("code").asText());
+    Api.Response post = Api.post(port, "/api/conversations", expired, "{\"members\":[\"bob\"]}");
+    assertEquals(401, post.status(), post.body()::toString);
+    assertEquals("unauthorized", post.body().path("error").path("code").asText());
   }
 
   @Test
@@ -98,7 +126,17 @@ class GatewayValidationIntegrationTest {
       }
     }
     String token = TestCluster.token(mallory);
-    assertEquals(403, Api.get(port, "/api/conversations/" + conversation, token).status());
+    Api.Response info = Api.get(port, "/api/conversations/" + conversation, token);
+    assertEquals(403, info.status(), info.body()::toString);
+    assertEquals("forbidden", info.body().path("error").path("code").asText());
+    String messages = "/api/conversations/" + conversation + "/messages";
+    assertEquals(200, Api.get(port, messages, TestCluster.token("bob")).status(), "a member reads");
+    for (String query : List.of("", "?afterSeq=0&limit=10", "?beforeSeq=10&limit=10")) {
+      Api.Response page = Api.get(port, messages + query, token);
+      assertEquals(403, page.status(), () -> query + ": " + page.body());
+      assertEquals(
+          "forbidden", page.body().path("error").path("code").asText(), () -> "for " + query);
+    }
     Api.Response add =
         Api.post(
             port,
@@ -184,9 +222,43 @@ class GatewayValidationIntegrationTest {
   }
 
   @Test
+  void binaryFramesGetBadRequestAndTheConnectionStaysOpen() {
+    String conversation = Api.createConversation(port, "alice", "bob");
+    try (WsClient client = WsClient.connect(port, TestCluster.token("alice"), "d")) {
+      // A valid frame's bytes in a binary frame: refused, not answered as a ping.
+      client.sendBinary("{\"type\":\"ping\"}".getBytes(StandardCharsets.UTF_8));
+      JsonNode strict = client.next("error");
+      assertEquals("bad_request", strict.path("code").asText(), strict::toString);
+      assertFalse(strict.has("ref"), strict::toString);
+      // One binary message split over several frames: one error for the whole message.
+      client.sendBinaryFragments(List.of(new byte[] {1, 2, 3}, new byte[] {4, 5}, new byte[] {6}));
+      JsonNode streamed = client.next("error");
+      assertEquals("bad_request", streamed.path("code").asText(), streamed::toString);
+
+      client.send("{\"type\":\"ping\"}");
+      client.next("pong");
+      String key = UUID.randomUUID().toString();
+      client.send(MessagingIntegrationTest.send(conversation, key, "after binary"));
+      JsonNode ack = client.next("ack");
+      assertEquals(key, ack.path("idempotencyKey").asText());
+      assertEquals(1, ack.path("seq").asLong());
+      assertEquals(0, client.pending(), "nothing but the answers above");
+    }
+  }
+
+  @Test
   void aFrameOverTheLimitIsAnsweredThenTheConnectionCloses() throws Exception {
     try (WsClient client = WsClient.connect(port, TestCluster.token("alice"), "d")) {
       client.send("{\"type\":\"ping\",\"pad\":\"" + "x".repeat(20_000) + "\"}");
+      assertEquals("too_large", client.next("error").path("code").asText());
+      assertEquals(1000, client.closed().get(30, TimeUnit.SECONDS));
+    }
+  }
+
+  @Test
+  void aBinaryFrameOverTheLimitIsAnsweredThenTheConnectionCloses() throws Exception {
+    try (WsClient client = WsClient.connect(port, TestCluster.token("alice"), "d")) {
+      client.sendBinary(new byte[200_000]);
       assertEquals("too_large", client.next("error").path("code").asText());
       assertEquals(1000, client.closed().get(30, TimeUnit.SECONDS));
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.cql.Row;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.devstack.LocalStack;
 import io.parley.testing.Api;
@@ -15,11 +16,15 @@ import io.parley.testing.WsClient;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.stream.LongStream;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -188,25 +193,35 @@ class HistoryIntegrationTest {
     String conversation = Api.createConversation(cluster.httpPort(0), alice, bob);
     try (WsClient sender =
         WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
-      for (int i = 1; i <= 30; i++) {
+      try (WsClient bobPhone =
+          WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "phone")) {
+        for (int i = 1; i <= 5; i++) {
+          sender.send(send(conversation, "while bob was online " + i));
+          sender.next("ack");
+          assertEquals(i, bobPhone.next("message").path("seq").asLong(), "live, in order");
+        }
+      }
+      for (int i = 6; i <= 30; i++) {
         sender.send(send(conversation, "while bob was away " + i));
         sender.next("ack");
       }
     }
-    await().atMost(DEADLINE).until(() -> lastSeqListed(bob, conversation) == 30);
+    // At once, not eventually: the conversation answers for lastSeq, not the persister's head.
+    assertEquals(30, lastSeqListed(bob, conversation));
 
     try (WsClient bobPhone =
         WsClient.connect(cluster.httpPort(1), TestCluster.token(bob), "phone")) {
       List<Long> received = new ArrayList<>();
+      long after = 5; // what bob's phone holds
       boolean hasMore = true;
       while (hasMore) {
-        bobPhone.send(
-            sync(conversation, received.isEmpty() ? 0 : received.get(received.size() - 1), 7));
+        bobPhone.send(sync(conversation, after, 7));
         JsonNode history = bobPhone.next("history");
         received.addAll(seqs(history.path("messages")));
+        after = received.isEmpty() ? after : received.get(received.size() - 1);
         hasMore = history.path("hasMore").asBoolean();
       }
-      assertEquals(LongStream.rangeClosed(1, 30).boxed().toList(), received);
+      assertEquals(LongStream.rangeClosed(6, 30).boxed().toList(), received);
     }
   }
 
@@ -232,6 +247,8 @@ class HistoryIntegrationTest {
             Api.createConversation(cluster.httpPort(1), alice, "carol"),
             Api.createConversation(cluster.httpPort(0), alice, "dave"));
     int perConversation = 1000 / conversations.size() + 1;
+    // conversation -> seq -> idempotency key, as the acks told the sender
+    Map<String, Map<Long, String>> acked = new HashMap<>();
     try (WsClient sender =
         WsClient.connect(cluster.httpPort(0), TestCluster.token(alice), "phone")) {
       for (int i = 1; i <= perConversation; i++) {
@@ -240,40 +257,94 @@ class HistoryIntegrationTest {
         }
       }
       for (int i = 0; i < perConversation * conversations.size(); i++) {
-        sender.next("ack");
+        JsonNode ack = sender.next("ack");
+        acked
+            .computeIfAbsent(ack.path("conversationId").asText(), c -> new TreeMap<>())
+            .put(ack.path("seq").asLong(), ack.path("idempotencyKey").asText());
       }
     }
     String token = TestCluster.token(alice);
     for (String conversation : conversations) {
+      Map<Long, String> keys = acked.get(conversation);
+      assertEquals(
+          LongStream.rangeClosed(1, perConversation).boxed().toList(),
+          List.copyOf(keys.keySet()),
+          "acked seqs are 1.." + perConversation);
+      assertEquals(keys, storedKeys(conversation, perConversation), "in Cassandra, once each");
+
       String path = "/api/conversations/" + conversation + "/messages";
-      List<Long> forward = new ArrayList<>();
+      Map<Long, String> forward = new LinkedHashMap<>();
+      List<Integer> forwardPages = new ArrayList<>();
+      long after = 0;
       boolean hasMore = true;
       while (hasMore) {
-        long after = forward.isEmpty() ? 0 : forward.get(forward.size() - 1);
         Api.Response page =
             Api.get(cluster.httpPort(1), path + "?afterSeq=" + after + "&limit=50", token);
         assertEquals(200, page.status(), page.body()::toString);
-        forward.addAll(seqs(page.body().path("messages")));
+        forwardPages.add(page.body().path("messages").size());
+        for (JsonNode message : page.body().path("messages")) {
+          after = message.path("seq").asLong();
+          assertEquals(null, forward.put(after, message.path("idempotencyKey").asText()));
+        }
         hasMore = page.body().path("hasMore").asBoolean();
       }
-      assertEquals(
-          LongStream.rangeClosed(1, perConversation).boxed().toList(),
-          forward,
-          "forward, once each");
+      assertEquals(keys, forward, "forward: every acked message once, with its key");
+      assertEquals(List.copyOf(keys.keySet()), List.copyOf(forward.keySet()), "in seq order");
+      assertEquals(List.of(50, 50, 50, 50, 50, 50, 34), forwardPages, "full pages of 50");
 
       List<Long> backward = new ArrayList<>();
+      List<Integer> backwardPages = new ArrayList<>();
       long before = perConversation + 1;
       hasMore = true;
       while (hasMore) {
         Api.Response page =
             Api.get(cluster.httpPort(0), path + "?beforeSeq=" + before + "&limit=45", token);
+        assertEquals(200, page.status(), page.body()::toString);
         List<Long> seqs = seqs(page.body().path("messages"));
+        backwardPages.add(seqs.size());
         backward.addAll(0, seqs);
         before = seqs.get(0);
         hasMore = page.body().path("hasMore").asBoolean();
       }
-      assertEquals(forward, backward, "backward paging returns the same messages");
+      assertEquals(List.copyOf(keys.keySet()), backward, "backward: the same messages");
+      assertEquals(List.of(45, 45, 45, 45, 45, 45, 45, 19), backwardPages, "full pages of 45");
     }
+  }
+
+  /**
+   * The rows of a conversation as Cassandra holds them (seq -> idempotency key), once the persister
+   * has written {@code count} and raised the head to it: read directly, not through the API, which
+   * merges in the conversation's memory.
+   */
+  private static Map<Long, String> storedKeys(String conversation, int count) {
+    await()
+        .atMost(DEADLINE)
+        .until(
+            () ->
+                withCassandra(
+                    session -> {
+                      Row head =
+                          session
+                              .execute(
+                                  "SELECT last_seq FROM parley.conversation_heads"
+                                      + " WHERE conversation_id = ?",
+                                  conversation)
+                              .one();
+                      return head == null ? 0L : head.getLong("last_seq");
+                    }),
+            head -> head >= count);
+    return withCassandra(
+        session -> {
+          Map<Long, String> rows = new TreeMap<>();
+          for (Row row :
+              session.execute(
+                  "SELECT seq, idempotency_key FROM parley.messages"
+                      + " WHERE conversation_id = ? AND bucket = 0",
+                  conversation)) {
+            rows.put(row.getLong("seq"), row.getString("idempotency_key"));
+          }
+          return rows;
+        });
   }
 
   @Test
@@ -391,18 +462,24 @@ class HistoryIntegrationTest {
   }
 
   private static void insertListRow(String user, String conversation) {
+    withCassandra(
+        session ->
+            session.execute(
+                "INSERT INTO parley.conversations_by_user (user_id, conversation_id, title)"
+                    + " VALUES (?, ?, ?)",
+                user,
+                conversation,
+                "never saved"));
+  }
+
+  private static <T> T withCassandra(Function<CqlSession, T> use) {
     try (CqlSession session =
         CqlSession.builder()
             .addContactPoint(
                 new InetSocketAddress(stack.cassandra().host(), stack.cassandra().port()))
             .withLocalDatacenter(stack.cassandra().datacenter())
             .build()) {
-      session.execute(
-          "INSERT INTO parley.conversations_by_user (user_id, conversation_id, title) VALUES (?, ?,"
-              + " ?)",
-          user,
-          conversation,
-          "never saved");
+      return use.apply(session);
     }
   }
 }

@@ -9,8 +9,10 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.net.http.WebSocketHandshakeException;
+import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -68,6 +70,24 @@ public final class WsClient implements AutoCloseable {
 
   public void send(Object frame) {
     send(Json.write(frame));
+  }
+
+  /** Sends one binary message in one frame (the protocol has only text frames). */
+  public void sendBinary(byte[] data) {
+    sendBinaryFragments(List.of(data));
+  }
+
+  /**
+   * Sends one binary message split over several WebSocket frames (the first, then continuations),
+   * so that the server gets it in pieces rather than as one frame.
+   */
+  public void sendBinaryFragments(List<byte[]> fragments) {
+    for (int i = 0; i < fragments.size(); i++) {
+      socket
+          .sendBinary(ByteBuffer.wrap(fragments.get(i)), i == fragments.size() - 1)
+          .orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS)
+          .join();
+    }
   }
 
   /** The next frame, whatever its type; fails after the deadline. */
