@@ -77,7 +77,11 @@ public final class Persister {
         .register(metrics.registry());
   }
 
-  /** Starts consuming; the consumer drains and commits in Coordinated Shutdown. */
+  /**
+   * Starts consuming; Coordinated Shutdown stops it ({@link #stop}). Records in flight then are not
+   * committed: the next owner of their partitions writes them again, which idempotent writes make
+   * harmless.
+   */
   public static Persister start(ActorSystem<?> system, MessageStore store) {
     Persister persister = new Persister(system, store);
     persister.run();
