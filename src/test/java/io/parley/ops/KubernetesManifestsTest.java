@@ -10,6 +10,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import com.typesafe.config.Config;
 import io.parley.app.NodeConfig;
 import java.io.IOException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -169,5 +171,54 @@ class KubernetesManifestsTest {
       }
     }
     return names;
+  }
+
+  @Test
+  void theSchemaJobRunsTheMigrationFromTheNodesImageWithTheirConfiguration() throws Exception {
+    List<JsonNode> migrate = new ArrayList<>();
+    Path dir = K8S.resolve("migrate");
+    for (JsonNode file :
+        YAML.readTree(dir.resolve("kustomization.yaml").toFile()).path("resources")) {
+      migrate.add(YAML.readTree(dir.resolve(file.asText()).toFile()));
+    }
+    JsonNode job =
+        migrate.stream()
+            .filter(r -> r.path("kind").asText().equals("Job"))
+            .findFirst()
+            .orElseThrow();
+    JsonNode pod = job.at("/spec/template/spec");
+    JsonNode schema = pod.path("containers").get(0);
+    assertEquals(container().path("image"), schema.path("image"), "the nodes' image");
+    assertEquals(
+        only("ConfigMap").at("/metadata/name"),
+        schema.at("/envFrom/0/configMapRef/name"),
+        "the nodes' configuration");
+    assertEquals("Never", pod.path("restartPolicy").asText());
+    List<String> command = stream(schema.path("command")).map(JsonNode::asText).toList();
+    assertEquals(List.of("java", "-cp", "/app/lib/*"), command.subList(0, 3));
+    assertRunnable(command.get(3));
+  }
+
+  @Test
+  void theImageStartsTheNodeFromTheJarsThePackageCopies() throws Exception {
+    String dockerfile = Files.readString(K8S.resolveSibling("Dockerfile"));
+    Matcher entrypoint =
+        Pattern.compile("ENTRYPOINT \\[\"java\", \"-cp\", \"([^\"]+)\", \"([^\"]+)\"\\]")
+            .matcher(dockerfile);
+    assertTrue(entrypoint.find(), "an exec-form java ENTRYPOINT:\n" + dockerfile);
+    assertEquals("/app/lib/*", entrypoint.group(1));
+    assertRunnable(entrypoint.group(2));
+    assertTrue(dockerfile.contains("COPY target/lib/ /app/lib/"), "the runtime jars");
+    String pom = Files.readString(K8S.resolveSibling("pom.xml"));
+    assertTrue(
+        pom.contains("<outputDirectory>${project.build.directory}/lib</outputDirectory>"),
+        "the package step copies the runtime jars to target/lib");
+    assertTrue(
+        container().path("command").isMissingNode(), "the Deployment runs the image's entrypoint");
+  }
+
+  private static void assertRunnable(String mainClass) throws Exception {
+    Method main = Class.forName(mainClass).getMethod("main", String[].class);
+    assertTrue(Modifier.isStatic(main.getModifiers()), mainClass + ".main is static");
   }
 }
