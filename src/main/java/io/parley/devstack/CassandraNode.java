@@ -1,6 +1,7 @@
 package io.parley.devstack;
 
 import com.datastax.oss.driver.api.core.CqlSession;
+import com.datastax.oss.driver.api.core.CqlSessionBuilder;
 import com.datastax.oss.driver.api.core.config.DefaultDriverOption;
 import com.datastax.oss.driver.api.core.config.DriverConfigLoader;
 import com.datastax.oss.driver.api.core.cql.Row;
@@ -118,15 +119,21 @@ public final class CassandraNode extends ChildService {
     return Duration.ofSeconds(120);
   }
 
+  /** A driver session to this node, with the classpath's driver settings; the caller closes it. */
+  public CqlSession connect() {
+    return sessionBuilder().build();
+  }
+
+  private CqlSessionBuilder sessionBuilder() {
+    return CqlSession.builder()
+        .addContactPoint(new InetSocketAddress(HOST, port()))
+        .withLocalDatacenter(DATACENTER);
+  }
+
   @Override
   protected ReadinessProbe readinessProbe() {
     return () -> {
-      try (CqlSession session =
-          CqlSession.builder()
-              .addContactPoint(new InetSocketAddress(HOST, port()))
-              .withLocalDatacenter(DATACENTER)
-              .withConfigLoader(probeConfig())
-              .build()) {
+      try (CqlSession session = sessionBuilder().withConfigLoader(probeConfig()).build()) {
         Row row = session.execute("SELECT release_version FROM system.local").one();
         return row != null && row.getString("release_version") != null;
       }

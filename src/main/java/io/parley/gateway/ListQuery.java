@@ -10,7 +10,7 @@ import java.util.Optional;
  */
 record ListQuery(String after, int limit) {
 
-  static final int DEFAULT_LIMIT = 100;
+  static final int DEFAULT_LIMIT = PageQuery.DEFAULT_LIMIT;
   static final int MAX_LIMIT = PageQuery.MAX_LIMIT;
 
   /** The whole list, a page of it, or why not. */
@@ -29,18 +29,10 @@ record ListQuery(String after, int limit) {
     if (after.isPresent() && !Ids.isValid(after.get())) {
       return new Parsed.Invalid("after must be a conversation id: " + Ids.RULE);
     }
-    Integer parsedLimit = number(limit.orElse(Integer.toString(DEFAULT_LIMIT)));
+    Long parsedLimit = PageQuery.number(limit.orElse(Integer.toString(DEFAULT_LIMIT)));
     if (parsedLimit == null || parsedLimit < 1 || parsedLimit > MAX_LIMIT) {
       return new Parsed.Invalid("limit must be an integer from 1 to " + MAX_LIMIT);
     }
-    return new Parsed.Paged(new ListQuery(after.orElse(""), parsedLimit));
-  }
-
-  private static Integer number(String text) {
-    try {
-      return Integer.parseInt(text.trim());
-    } catch (NumberFormatException notANumber) {
-      return null;
-    }
+    return new Parsed.Paged(new ListQuery(after.orElse(""), parsedLimit.intValue()));
   }
 }

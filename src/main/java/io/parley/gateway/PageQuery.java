@@ -40,7 +40,7 @@ record PageQuery(boolean backwards, long seq, int limit) {
         : new Parsed.Valid(new PageQuery(false, after, parsedLimit.intValue()));
   }
 
-  private static Long number(String text) {
+  static Long number(String text) {
     try {
       return Long.parseLong(text.trim());
     } catch (NumberFormatException notANumber) {

@@ -468,9 +468,7 @@ class ConversationTest {
   @Test
   void aStopWaitsForKafkasAnswerToTheSendsInFlight() {
     String id = "c-" + UUID.randomUUID();
-    ActorRef<Conversation.Command> first = testKit.spawn(Conversation.create(id, settings()));
-    first.tell(new Conversation.Create("alice", List.of("bob"), null, replies.getRef()));
-    replies.expectMessageClass(Info.class);
+    ActorRef<Conversation.Command> first = spawnCreated(id);
     String key = key();
     first.tell(send("alice", key));
     answerLookup(key, Optional.empty());
@@ -485,7 +483,6 @@ class ConversationTest {
     publisher.expectNoMessage(Duration.ofMillis(100));
 
     TestProbe<Object> watcher = testKit.createTestProbe();
-
     publish.replyTo().tell(new Publisher.Published(publish.record(), publish.record().seq()));
     assertEquals(1, assertInstanceOf(Acked.class, replies.receiveMessage()).seq());
     delivery.receiveMessage();
@@ -498,9 +495,7 @@ class ConversationTest {
   @Test
   void afterACleanStopSeqsStayDense() {
     String id = "c-" + UUID.randomUUID();
-    ActorRef<Conversation.Command> first = testKit.spawn(Conversation.create(id, settings()));
-    first.tell(new Conversation.Create("alice", List.of("bob"), null, replies.getRef()));
-    replies.expectMessageClass(Info.class);
+    ActorRef<Conversation.Command> first = spawnCreated(id);
     for (int i = 1; i <= 3; i++) {
       assertEquals(i, sendAndAck(first, "alice").seq());
     }
@@ -576,6 +571,14 @@ class ConversationTest {
   /** The message a delivery pushes. */
   private static MessageRecord pushed(Fanout.Deliver deliver) {
     return assertInstanceOf(NodeRouter.Push.class, deliver.delivery()).record();
+  }
+
+  /** A conversation of alice and bob, as an actor of its own (to stop and start again). */
+  private ActorRef<Conversation.Command> spawnCreated(String id) {
+    ActorRef<Conversation.Command> created = testKit.spawn(Conversation.create(id, settings()));
+    created.tell(new Conversation.Create("alice", List.of("bob"), null, replies.getRef()));
+    replies.expectMessageClass(Info.class);
+    return created;
   }
 
   private Acked sendAndAck(String sender) {

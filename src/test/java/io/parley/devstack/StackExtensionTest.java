@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 
 import com.datastax.oss.driver.api.core.CqlSession;
 import io.parley.testing.StackExtension;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -71,11 +70,7 @@ class StackExtensionTest {
   }
 
   private static String releaseVersion(CassandraNode cassandra) {
-    try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(new InetSocketAddress(cassandra.host(), cassandra.port()))
-            .withLocalDatacenter(cassandra.datacenter())
-            .build()) {
+    try (CqlSession session = cassandra.connect()) {
       return session.execute("SELECT release_version FROM system.local").one().getString(0);
     }
   }

@@ -13,7 +13,6 @@ import io.parley.testing.Api;
 import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
 import io.parley.testing.WsClient;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -473,12 +472,7 @@ class HistoryIntegrationTest {
   }
 
   private static <T> T withCassandra(Function<CqlSession, T> use) {
-    try (CqlSession session =
-        CqlSession.builder()
-            .addContactPoint(
-                new InetSocketAddress(stack.cassandra().host(), stack.cassandra().port()))
-            .withLocalDatacenter(stack.cassandra().datacenter())
-            .build()) {
+    try (CqlSession session = stack.cassandra().connect()) {
       return use.apply(session);
     }
   }

@@ -10,7 +10,6 @@ import com.datastax.oss.driver.api.core.cql.Row;
 import io.parley.devstack.LocalStack;
 import io.parley.testing.StackExtension;
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,12 +55,7 @@ class SchemaCommandIntegrationTest {
   @BeforeAll
   static void connect(LocalStack localStack) {
     stack = localStack;
-    cql =
-        CqlSession.builder()
-            .addContactPoint(
-                new InetSocketAddress(stack.cassandra().host(), stack.cassandra().port()))
-            .withLocalDatacenter(stack.cassandra().datacenter())
-            .build();
+    cql = stack.cassandra().connect();
   }
 
   @AfterAll
