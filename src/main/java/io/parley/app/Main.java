@@ -1,5 +1,6 @@
 package io.parley.app;
 
+import io.parley.ops.NodeConfig;
 import java.util.Map;
 
 /**

@@ -1,7 +1,7 @@
 package io.parley.history;
 
 import com.typesafe.config.Config;
-import io.parley.app.NodeConfig;
+import io.parley.ops.NodeConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -3,15 +3,15 @@ package io.parley.bench;
 import static org.awaitility.Awaitility.await;
 
 import io.parley.Json;
-import io.parley.app.NodeConfig;
 import io.parley.devstack.LocalStack;
 import io.parley.devstack.StackOptions;
 import io.parley.devstack.StackService;
 import io.parley.history.MessageStore;
+import io.parley.history.Persister;
 import io.parley.history.Schema;
+import io.parley.ops.NodeConfig;
 import io.parley.pipeline.KafkaConnector;
 import io.parley.pipeline.MessageRecord;
-import io.parley.pipeline.Persister;
 import io.parley.testing.TestNodes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.parley.app.NodeConfig;
+import io.parley.ops.NodeConfig;
 import io.parley.pipeline.MessageRecord;
 import io.parley.presence.PresenceHub;
 import io.parley.registry.ConnectionRegistry;

@@ -1,9 +1,9 @@
 package io.parley.testing;
 
 import com.typesafe.config.Config;
-import io.parley.app.NodeConfig;
 import io.parley.app.ParleyNode;
 import io.parley.devstack.LocalStack;
+import io.parley.ops.NodeConfig;
 import java.util.HashMap;
 import java.util.Map;
 import org.apache.pekko.actor.Address;

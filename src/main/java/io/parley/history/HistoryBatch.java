@@ -1,5 +1,6 @@
-package io.parley.pipeline;
+package io.parley.history;
 
+import io.parley.pipeline.MessageRecord;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.parley.app;
+package io.parley.ops;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;

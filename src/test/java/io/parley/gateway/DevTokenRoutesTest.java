@@ -1,4 +1,4 @@
-package io.parley.auth;
+package io.parley.gateway;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -10,6 +10,10 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigResolveOptions;
 import io.parley.Json;
+import io.parley.auth.AuthResult;
+import io.parley.auth.JwtAuthenticator;
+import io.parley.auth.JwtIssuer;
+import io.parley.auth.JwtSecret;
 import io.parley.testing.RouteServer;
 import java.net.http.HttpResponse;
 import java.time.Clock;

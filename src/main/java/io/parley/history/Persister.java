@@ -1,11 +1,11 @@
-package io.parley.pipeline;
+package io.parley.history;
 
 import com.typesafe.config.Config;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.parley.Json;
-import io.parley.history.MessageStore;
 import io.parley.ops.Metrics;
+import io.parley.pipeline.MessageRecord;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

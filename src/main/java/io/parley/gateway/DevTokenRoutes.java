@@ -1,11 +1,12 @@
-package io.parley.auth;
+package io.parley.gateway;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.typesafe.config.Config;
 import io.parley.Ids;
 import io.parley.Json;
-import io.parley.gateway.ErrorCode;
-import io.parley.gateway.HttpErrors;
+import io.parley.auth.IssueToken;
+import io.parley.auth.JwtIssuer;
+import io.parley.auth.JwtSecret;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;

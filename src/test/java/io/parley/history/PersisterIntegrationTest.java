@@ -1,4 +1,4 @@
-package io.parley.pipeline;
+package io.parley.history;
 
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,10 +9,10 @@ import com.datastax.oss.driver.api.core.cql.AsyncResultSet;
 import com.datastax.oss.driver.api.core.cql.BatchStatement;
 import com.typesafe.config.Config;
 import io.parley.Json;
-import io.parley.app.NodeConfig;
 import io.parley.devstack.LocalStack;
-import io.parley.history.MessageStore;
-import io.parley.history.Schema;
+import io.parley.ops.NodeConfig;
+import io.parley.pipeline.KafkaConnector;
+import io.parley.pipeline.MessageRecord;
 import io.parley.testing.StackExtension;
 import io.parley.testing.TestNodes;
 import java.lang.reflect.InvocationHandler;

@@ -1,5 +1,6 @@
-package io.parley.ops;
+package io.parley.app;
 
+import io.parley.ops.NodeState;
 import io.parley.pipeline.KafkaConnector;
 import io.parley.registry.RedisConnector;
 import java.util.concurrent.CompletionStage;

@@ -1,4 +1,4 @@
-package io.parley.ops;
+package io.parley.app;
 
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;

@@ -1,7 +1,8 @@
-package io.parley.pipeline;
+package io.parley.history;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.parley.pipeline.MessageRecord;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package io.parley.ops;
+package io.parley.app;
 
 import io.parley.Json;
 import java.util.Map;
