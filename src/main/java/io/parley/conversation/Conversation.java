@@ -22,6 +22,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.function.Supplier;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -113,25 +114,52 @@ public final class Conversation
     READ
   }
 
-  /** Sent by sharding on passivation and hand-off. */
-  public record Stop() implements Command {}
+  /** Sent by sharding on passivation and hand-off ({@code withStopMessage}), never by others. */
+  private record Stop() implements Command {}
+
+  /** The stop message, for tests in this package (it is sharding's to send). */
+  static Command stop() {
+    return new Stop();
+  }
 
   private record DedupAnswered(Dedup.LookupResult result) implements Command {}
 
   private record PublishAnswered(Publisher.Result result) implements Command {}
 
-  /**
-   * The index rows of a {@link Create} or {@link AddMember} are written, or {@code failure} says
-   * why not; only then is the membership event persisted.
-   */
-  private record MembersIndexed(Command request, Throwable failure) implements Command {}
+  /** The index rows of a {@link Create} are written: now its event may be persisted. */
+  private record CreateIndexed(Create create) implements Command {}
+
+  /** The index row of an {@link AddMember} is written: now its event may be persisted. */
+  private record AddIndexed(AddMember add) implements Command {}
+
+  /** The index rows of a membership change could not be written: nothing is persisted. */
+  private record IndexFailed(ActorRef<Reply> replyTo, Throwable failure) implements Command {}
 
   /** A stop waited long enough for Kafka's answers to the sends in flight (see onStop). */
   private record StopWaitOver() implements Command {}
 
-  /** The Kafka log's answer for a send left in doubt: the earlier attempt's record, if written. */
-  private record InDoubtSettled(
-      String idempotencyKey, Optional<MessageRecord> written, boolean failed) implements Command {}
+  /** The Kafka log's answer for a send left in doubt (ADR 0008). */
+  private sealed interface InDoubtSettled extends Command {
+    String idempotencyKey();
+
+    static InDoubtSettled of(String key, Optional<MessageRecord> written, Throwable failure) {
+      if (failure != null) {
+        return new LogUnavailable(key);
+      }
+      return written.<InDoubtSettled>map(record -> new FoundInLog(key, record))
+          .orElseGet(() -> new NotInLog(key));
+    }
+  }
+
+  /** The earlier attempt's record is in the log: it was sent. */
+  private record FoundInLog(String idempotencyKey, MessageRecord record)
+      implements InDoubtSettled {}
+
+  /** No attempt of the send is in the log, and none can still land there. */
+  private record NotInLog(String idempotencyKey) implements InDoubtSettled {}
+
+  /** The log could not be searched. */
+  private record LogUnavailable(String idempotencyKey) implements InDoubtSettled {}
 
   /**
    * Writes users' rows of the conversation list ({@link ConversationIndex}). The conversation
@@ -407,7 +435,9 @@ public final class Conversation
         .onCommand(
             PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
         .onCommand(InDoubtSettled.class, this::onInDoubtSettled)
-        .onCommand(MembersIndexed.class, this::onMembersIndexed)
+        .onCommand(CreateIndexed.class, (state, indexed) -> commitCreate(state, indexed.create()))
+        .onCommand(AddIndexed.class, (state, indexed) -> commitAdd(state, indexed.add()))
+        .onCommand(IndexFailed.class, this::onIndexFailed)
         .onCommand(Stop.class, this::onStop)
         .onCommand(StopWaitOver.class, this::onStopWaitOver)
         .build();
@@ -418,7 +448,8 @@ public final class Conversation
     if (invalid != null) {
       return Effect().reply(create.replyTo(), invalid);
     }
-    return indexFirst(create, membersOf(create), create.title());
+    return indexFirst(
+        membersOf(create), create.title(), create.replyTo(), () -> new CreateIndexed(create));
   }
 
   private Rejected refuseCreate(State state, Create create) {
@@ -465,7 +496,8 @@ public final class Conversation
     if (answer != null) {
       return Effect().reply(add.replyTo(), answer);
     }
-    return indexFirst(add, List.of(add.userId()), state.title());
+    return indexFirst(
+        List.of(add.userId()), state.title(), add.replyTo(), () -> new AddIndexed(add));
   }
 
   /** A refusal, the conversation as it is when the user is a member already, or null to add. */
@@ -497,33 +529,25 @@ public final class Conversation
   }
 
   /**
-   * Writes the users' list rows, then (on {@link MembersIndexed}) persists the membership. A row
-   * whose event never follows is harmless: the list skips conversations that do not count the user
-   * as a member.
+   * Writes the users' list rows, then (on {@code written}) persists the membership. A row whose
+   * event never follows is harmless: the list skips conversations that do not count the user as a
+   * member.
    */
   private ReplyEffect<Event, State> indexFirst(
-      Command request, List<String> userIds, String title) {
+      List<String> userIds, String title, ActorRef<Reply> replyTo, Supplier<Command> written) {
     context.pipeToSelf(
         settings.memberIndex().add(userIds, conversationId, title),
-        (done, failure) -> new MembersIndexed(request, failure));
+        (done, failure) -> failure == null ? written.get() : new IndexFailed(replyTo, failure));
+    // Answered once the rows are written (CreateIndexed, AddIndexed or IndexFailed).
     return Effect().noReply();
   }
 
-  private ReplyEffect<Event, State> onMembersIndexed(State state, MembersIndexed indexed) {
-    if (indexed.failure() != null) {
-      context.getLog().warn("membership not saved: the list index failed", indexed.failure());
-      ActorRef<Reply> replyTo =
-          indexed.request() instanceof Create create
-              ? create.replyTo()
-              : ((AddMember) indexed.request()).replyTo();
-      return Effect()
-          .reply(
-              replyTo,
-              new Rejected(Failure.UNAVAILABLE, "the membership could not be saved, try again"));
-    }
-    return indexed.request() instanceof Create create
-        ? commitCreate(state, create)
-        : commitAdd(state, (AddMember) indexed.request());
+  private ReplyEffect<Event, State> onIndexFailed(State state, IndexFailed failed) {
+    context.getLog().warn("membership not saved: the list index failed", failed.failure());
+    return Effect()
+        .reply(
+            failed.replyTo(),
+            new Rejected(Failure.UNAVAILABLE, "the membership could not be saved, try again"));
   }
 
   private ReplyEffect<Event, State> onGetInfo(State state, GetInfo get) {
@@ -615,25 +639,23 @@ public final class Conversation
   private ReplyEffect<Event, State> onDedupAnswered(State state, Dedup.LookupResult result) {
     Pending send = pending.get(result.idempotencyKey());
     if (send == null || send.seq != 0) {
-      return Effect().noReply();
+      return Effect().noReply(); // an answer for an attempt no longer waiting: nobody to answer
     }
-    if (result.failed()) {
-      pending.remove(result.idempotencyKey());
-      replyAll(send, new Rejected(Failure.UNAVAILABLE, "try again later"));
-      return Effect().noReply();
+    if (result instanceof Dedup.Claimed) {
+      return assignSeq(state, send);
     }
-    if (result.original().isPresent()) {
-      pending.remove(result.idempotencyKey());
-      Dedup.Original original = result.original().get();
-      replyAll(
-          send,
-          new Acked(conversationId, result.idempotencyKey(), original.seq(), original.sentAt()));
-      return Effect().noReply();
+    if (result instanceof Dedup.ClaimedEarlier earlier) {
+      return settleInDoubt(send, earlier.claimedAt());
     }
-    if (result.claimedEarlier().isPresent()) {
-      return settleInDoubt(send, result.claimedEarlier().get());
-    }
-    return assignSeq(state, send);
+    pending.remove(result.idempotencyKey());
+    replyAll(
+        send,
+        result instanceof Dedup.AlreadyAcked acked
+            ? new Acked(
+                conversationId, acked.idempotencyKey(), acked.original().seq(),
+                acked.original().sentAt())
+            : new Rejected(Failure.UNAVAILABLE, "try again later"));
+    return Effect().noReply();
   }
 
   /**
@@ -651,7 +673,7 @@ public final class Conversation
     send.settling = true;
     context.pipeToSelf(
         settings.log().find(conversationId, key, claimedAt),
-        (written, failure) -> new InDoubtSettled(key, written, failure != null));
+        (written, failure) -> InDoubtSettled.of(key, written, failure));
     return Effect().noReply();
   }
 
@@ -661,14 +683,14 @@ public final class Conversation
     if (send == null || send.seq != 0) {
       return Effect().noReply();
     }
-    if (settled.failed()) {
+    if (settled instanceof LogUnavailable) {
       pending.remove(key);
       replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
-    } else if (settled.written().isPresent()) {
+    } else if (settled instanceof FoundInLog found) {
       // Written: the original ack again. Not pushed now: members find it by sync, as any message
-      // behind a seq jump (PROTOCOL.md guarantee 2).
+      // behind a seq jump (docs/protocol.md guarantee 2).
       pending.remove(key);
-      MessageRecord record = settled.written().get();
+      MessageRecord record = found.record();
       Dedup.Original original = new Dedup.Original(record.seq(), record.sentAt());
       settings.dedup().tell(new Dedup.Remember(conversationId, key, original));
       replyAll(send, new Acked(conversationId, key, record.seq(), record.sentAt()));
@@ -717,8 +739,11 @@ public final class Conversation
   }
 
   /**
-   * Kafka's answers can reach this actor out of order (futures complete on a thread pool), but acks
-   * and deliveries go out in seq order: an answer waits until every lower seq is answered.
+   * Acks and deliveries go out in seq order: an answer waits until every lower seq is answered.
+   * Kafka's own answers for one conversation (one partition) come back in order, from the
+   * producer's I/O thread; but a failure the Publisher answers itself, on its own thread (publish
+   * deadline passed, record never handed to the client), can overtake the answers for lower seqs
+   * still at Kafka. So nothing here relies on the order answers arrive in.
    */
   private ReplyEffect<Event, State> onPublishAnswered(State state, Publisher.Result result) {
     Pending answered = publishing.get(result.record().seq());

@@ -1,8 +1,6 @@
 package io.parley.registry;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.lettuce.core.ScriptOutputType;
-import io.parley.CborSerializable;
 import io.parley.Json;
 import java.io.IOException;
 import java.time.Duration;
@@ -26,44 +24,19 @@ import org.slf4j.LoggerFactory;
  * A claim that stays (the node died in between, or the broker's answer was lost) leaves the send in
  * doubt; the conversation settles it from the Kafka log. The dedup actor and its one connection
  * keep order, so a lookup on this node runs after every earlier write from this node.
+ *
+ * <p>Node-local: its protocol never crosses the cluster (the conversation and the publisher that
+ * use it run on the same node), so it carries no serialization marker.
  */
 public final class Dedup {
 
   private static final Logger log = LoggerFactory.getLogger(Dedup.class);
 
-  /**
-   * Returns the stored value, or claims the free key and returns nil. With ARGV[3] = '1' an earlier
-   * claim is taken over too (it was settled as never written); an original ack never is.
-   */
-  private static final String CLAIM =
-      """
-      local value = redis.call('GET', KEYS[1])
-      if value and (ARGV[3] == '0' or string.find(value, '"seq"', 1, true)) then return value end
-      redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-      return false
-      """;
-
-  /** The first original ack stays forever; a claim (or nothing) gives way to it. */
-  private static final String REMEMBER =
-      """
-      local value = redis.call('GET', KEYS[1])
-      if value and string.find(value, '"seq"', 1, true) then return 0 end
-      redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-      return 1
-      """;
-
-  /** Deletes this very claim: not another attempt's, never an original ack. */
-  private static final String RELEASE =
-      """
-      if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-      return 0
-      """;
-
-  public interface Command extends CborSerializable {}
+  public interface Command {}
 
   /**
-   * Answers {@link LookupResult}. A free key is claimed at {@code claimAt} in the same step (and an
-   * earlier claim too, with {@code takeOverClaim}); {@code failed} when Redis could not be asked.
+   * Answers a {@link LookupResult}. A free key is claimed at {@code claimAt} in the same step (and
+   * an earlier claim too, with {@code takeOverClaim}).
    */
   public record Lookup(
       String conversationId,
@@ -85,35 +58,39 @@ public final class Dedup {
       implements Command {}
 
   /** What is needed to answer the original ack again. */
-  public record Original(long seq, Instant sentAt) implements CborSerializable {}
+  public record Original(long seq, Instant sentAt) {}
 
-  /** What a lookup found; with neither an original nor an earlier claim, the key is now ours. */
-  public record LookupResult(
-      String idempotencyKey,
-      Optional<Original> original,
-      Optional<Instant> claimedEarlier,
-      boolean failed)
-      implements CborSerializable {
-
-    public static LookupResult free(String idempotencyKey) {
-      return new LookupResult(idempotencyKey, Optional.empty(), Optional.empty(), false);
-    }
-
-    public static LookupResult failed(String idempotencyKey) {
-      return new LookupResult(idempotencyKey, Optional.empty(), Optional.empty(), true);
-    }
+  /** What a lookup found. */
+  public sealed interface LookupResult permits Claimed, AlreadyAcked, ClaimedEarlier, Failed {
+    String idempotencyKey();
   }
+
+  /** The key was free (or its earlier claim taken over): it is now this attempt's claim. */
+  public record Claimed(String idempotencyKey) implements LookupResult {}
+
+  /** The message was acked before: answer {@code original} again, publish nothing. */
+  public record AlreadyAcked(String idempotencyKey, Original original) implements LookupResult {}
+
+  /** An earlier attempt claimed the key at {@code claimedAt} and left no answer: in doubt. */
+  public record ClaimedEarlier(String idempotencyKey, Instant claimedAt) implements LookupResult {}
+
+  /** Redis could not be asked, or held something unreadable: the send must not go ahead. */
+  public record Failed(String idempotencyKey) implements LookupResult {}
 
   private record Claim(Instant claimedAt) {}
 
   private Dedup() {}
 
+  /** Production: the keys in Redis, living {@code retention}. */
   public static Behavior<Command> create(RedisConnector redis, Duration retention) {
-    String seconds = Long.toString(retention.toSeconds());
+    return create(new RedisDedupStore(redis, retention));
+  }
+
+  public static Behavior<Command> create(DedupStore store) {
     return Behaviors.receive(Command.class)
-        .onMessage(Lookup.class, lookup -> onLookup(redis, seconds, lookup))
-        .onMessage(Remember.class, remember -> onRemember(redis, seconds, remember))
-        .onMessage(Release.class, release -> onRelease(redis, release))
+        .onMessage(Lookup.class, lookup -> onLookup(store, lookup))
+        .onMessage(Remember.class, remember -> onRemember(store, remember))
+        .onMessage(Release.class, release -> onRelease(store, release))
         .build();
   }
 
@@ -121,59 +98,37 @@ public final class Dedup {
     return "dedup:" + conversationId + ":" + idempotencyKey;
   }
 
-  private static Behavior<Command> onLookup(RedisConnector redis, String seconds, Lookup lookup) {
-    String claim = Json.write(new Claim(lookup.claimAt()));
-    eval(
-            redis,
-            CLAIM,
-            ScriptOutputType.VALUE,
-            key(lookup.conversationId(), lookup.idempotencyKey()),
-            claim,
-            seconds,
-            lookup.takeOverClaim() ? "1" : "0")
+  private static Behavior<Command> onLookup(DedupStore store, Lookup lookup) {
+    String key = lookup.idempotencyKey();
+    store
+        .claim(
+            key(lookup.conversationId(), key),
+            Json.write(new Claim(lookup.claimAt())),
+            lookup.takeOverClaim())
         .whenComplete(
             (value, failure) ->
-                lookup
-                    .replyTo()
-                    .tell(
-                        failure != null
-                            ? LookupResult.failed(lookup.idempotencyKey())
-                            : parse(lookup.idempotencyKey(), (String) value)));
+                lookup.replyTo().tell(failure != null ? new Failed(key) : parse(key, value)));
     return Behaviors.same();
   }
 
-  private static Behavior<Command> onRemember(
-      RedisConnector redis, String seconds, Remember remember) {
-    String original = Json.write(remember.original());
+  private static Behavior<Command> onRemember(DedupStore store, Remember remember) {
     warnOnFailure(
-        eval(
-            redis,
-            REMEMBER,
-            ScriptOutputType.INTEGER,
+        store.remember(
             key(remember.conversationId(), remember.idempotencyKey()),
-            original,
-            seconds),
+            Json.write(remember.original())),
         "remember the idempotency key of",
         remember.conversationId());
     return Behaviors.same();
   }
 
-  private static Behavior<Command> onRelease(RedisConnector redis, Release release) {
+  private static Behavior<Command> onRelease(DedupStore store, Release release) {
     warnOnFailure(
-        eval(
-            redis,
-            RELEASE,
-            ScriptOutputType.INTEGER,
+        store.release(
             key(release.conversationId(), release.idempotencyKey()),
             Json.write(new Claim(release.claimedAt()))),
         "release the idempotency key of",
         release.conversationId());
     return Behaviors.same();
-  }
-
-  private static CompletionStage<Object> eval(
-      RedisConnector redis, String script, ScriptOutputType type, String key, String... args) {
-    return redis.eval(script, type, new String[] {key}, args);
   }
 
   private static void warnOnFailure(CompletionStage<?> write, String what, String conversation) {
@@ -185,23 +140,21 @@ public final class Dedup {
         });
   }
 
-  private static LookupResult parse(String idempotencyKey, String value) {
-    if (value == null) {
-      return LookupResult.free(idempotencyKey);
+  private static LookupResult parse(String idempotencyKey, Optional<String> stored) {
+    if (stored.isEmpty()) {
+      return new Claimed(idempotencyKey);
     }
     try {
-      JsonNode stored = Json.mapper().readTree(value);
-      if (stored.has("seq")) {
-        Original original = Json.mapper().treeToValue(stored, Original.class);
-        return new LookupResult(idempotencyKey, Optional.of(original), Optional.empty(), false);
+      JsonNode value = Json.mapper().readTree(stored.get());
+      if (value.has("seq")) {
+        return new AlreadyAcked(idempotencyKey, Json.mapper().treeToValue(value, Original.class));
       }
-      Claim claim = Json.mapper().treeToValue(stored, Claim.class);
-      return new LookupResult(
-          idempotencyKey, Optional.empty(), Optional.of(claim.claimedAt()), false);
+      Claim claim = Json.mapper().treeToValue(value, Claim.class);
+      return new ClaimedEarlier(idempotencyKey, claim.claimedAt());
     } catch (IOException | IllegalArgumentException corrupt) {
       // Neither an ack nor a claim: answering "free" could double a message, so fail the send.
-      log.warn("unreadable dedup entry {}: {}", value, corrupt.getMessage());
-      return LookupResult.failed(idempotencyKey);
+      log.warn("unreadable dedup entry {}: {}", stored.get(), corrupt.getMessage());
+      return new Failed(idempotencyKey);
     }
   }
 }

@@ -413,7 +413,7 @@ class ConversationTest {
     Dedup.Lookup takeOver = dedup.expectMessageClass(Dedup.Lookup.class);
     assertTrue(takeOver.takeOverClaim());
     assertEquals(NOW, takeOver.claimAt());
-    takeOver.replyTo().tell(Dedup.LookupResult.free(key));
+    takeOver.replyTo().tell(new Dedup.Claimed(key));
     Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
     assertEquals(1, publish.record().seq());
     assertEquals(NOW, publish.claimedAt(), "the publish deadline counts from the new claim");
@@ -425,7 +425,7 @@ class ConversationTest {
     String key = key();
     conversation.runCommand(send("alice", key));
     Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
-    lookup.replyTo().tell(Dedup.LookupResult.failed(key));
+    lookup.replyTo().tell(new Dedup.Failed(key));
     assertEquals(Failure.UNAVAILABLE, rejection().failure());
 
     conversation.runCommand(send("alice", key));
@@ -474,7 +474,7 @@ class ConversationTest {
     answerLookup(key, Optional.empty());
     Publisher.Publish publish = publisher.expectMessageClass(Publisher.Publish.class);
 
-    first.tell(new Conversation.Stop());
+    first.tell(Conversation.stop());
     first.tell(send("bob", key()));
     assertEquals(
         Failure.UNAVAILABLE,
@@ -500,7 +500,7 @@ class ConversationTest {
       assertEquals(i, sendAndAck(first, "alice").seq());
     }
     TestProbe<Object> watcher = testKit.createTestProbe();
-    first.tell(new Conversation.Stop()); // what sharding sends on passivation and hand-off
+    first.tell(Conversation.stop()); // what sharding sends on passivation and hand-off
     watcher.expectTerminated(first);
 
     ActorRef<Conversation.Command> second = testKit.spawn(Conversation.create(id, settings()));
@@ -603,15 +603,17 @@ class ConversationTest {
   private void answerLookup(String key, Optional<Dedup.Original> original) {
     Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
     assertEquals(key, lookup.idempotencyKey());
-    lookup.replyTo().tell(new Dedup.LookupResult(key, original, Optional.empty(), false));
+    lookup
+        .replyTo()
+        .tell(
+            original.<Dedup.LookupResult>map(found -> new Dedup.AlreadyAcked(key, found))
+                .orElseGet(() -> new Dedup.Claimed(key)));
   }
 
   private void answerLookupWithEarlierClaim(String key, Instant claimedAt) {
     Dedup.Lookup lookup = dedup.expectMessageClass(Dedup.Lookup.class);
     assertEquals(NOW, lookup.claimAt(), "a send claims its key as it looks it up");
-    lookup
-        .replyTo()
-        .tell(new Dedup.LookupResult(key, Optional.empty(), Optional.of(claimedAt), false));
+    lookup.replyTo().tell(new Dedup.ClaimedEarlier(key, claimedAt));
   }
 
   private Rejected rejection() {
