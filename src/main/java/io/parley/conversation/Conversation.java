@@ -13,15 +13,12 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.function.Supplier;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.Done;
@@ -139,27 +136,8 @@ public final class Conversation
   private record StopWaitOver() implements Command {}
 
   /** The Kafka log's answer for a send left in doubt (ADR 0008). */
-  private sealed interface InDoubtSettled extends Command {
-    String idempotencyKey();
-
-    static InDoubtSettled of(String key, Optional<MessageRecord> written, Throwable failure) {
-      if (failure != null) {
-        return new LogUnavailable(key);
-      }
-      return written.<InDoubtSettled>map(record -> new FoundInLog(key, record))
-          .orElseGet(() -> new NotInLog(key));
-    }
-  }
-
-  /** The earlier attempt's record is in the log: it was sent. */
-  private record FoundInLog(String idempotencyKey, MessageRecord record)
-      implements InDoubtSettled {}
-
-  /** No attempt of the send is in the log, and none can still land there. */
-  private record NotInLog(String idempotencyKey) implements InDoubtSettled {}
-
-  /** The log could not be searched. */
-  private record LogUnavailable(String idempotencyKey) implements InDoubtSettled {}
+  private record InDoubtSettled(String idempotencyKey, SendPipeline.LogAnswer answer)
+      implements Command {}
 
   /**
    * Writes users' rows of the conversation list ({@link ConversationIndex}). The conversation
@@ -323,47 +301,10 @@ public final class Conversation
   private final ActorContext<Command> context;
   private final String conversationId;
   private final Settings settings;
-  private final ActorRef<Dedup.LookupResult> dedupReplies;
-  private final ActorRef<Publisher.Result> publishReplies;
-
-  /** Sends not yet acked, by idempotency key: the first one plus retries waiting for it. */
-  private final Map<String, Pending> pending = new HashMap<>();
-
-  /** The sends at Kafka, by seq. */
-  private final NavigableMap<Long, Pending> publishing = new TreeMap<>();
-
-  private long lastSeq;
-  private RecentMessages recent;
-
-  /** A stop is waiting for Kafka to answer the sends in flight; new sends are turned away. */
-  private boolean stopping;
+  private final SendPipeline sends;
 
   /** Each member's delivered mark, forwarded only when it grows; not stored, so not recovered. */
   private final Map<String, Long> deliveredSeqs = new HashMap<>();
-
-  /**
-   * A send in flight: {@code seq} is 0 while its idempotency key is looked up; {@code result} is
-   * Kafka's answer, kept until every lower seq is answered too.
-   */
-  private static final class Pending {
-    final Send first;
-    final List<ActorRef<Reply>> waiters = new ArrayList<>();
-
-    /** When this attempt claimed (or will claim) the idempotency key. */
-    Instant claimedAt;
-
-    /** The log is being asked about an earlier attempt's claim, which is not ours to release. */
-    boolean settling;
-
-    long seq;
-    Publisher.Result result;
-
-    Pending(Send first, Instant claimedAt) {
-      this.first = first;
-      this.claimedAt = claimedAt;
-      waiters.add(first.replyTo());
-    }
-  }
 
   /**
    * Starts sharding of conversations on this node; {@code settings} name this node's collaborators.
@@ -389,8 +330,12 @@ public final class Conversation
     this.context = context;
     this.conversationId = conversationId;
     this.settings = settings;
-    this.dedupReplies = context.messageAdapter(Dedup.LookupResult.class, DedupAnswered::new);
-    this.publishReplies = context.messageAdapter(Publisher.Result.class, PublishAnswered::new);
+    this.sends =
+        new SendPipeline(
+            conversationId,
+            settings,
+            context.messageAdapter(Dedup.LookupResult.class, DedupAnswered::new),
+            context.messageAdapter(Publisher.Result.class, PublishAnswered::new));
   }
 
   @Override
@@ -408,15 +353,9 @@ public final class Conversation
     return newSignalHandlerBuilder()
         .onSignal(
             RecoveryCompleted.instance(),
-            state -> {
-              lastSeq = state.reservedUpTo();
-              // Whatever an earlier incarnation acked is at or below the recovered seq.
-              recent =
-                  new RecentMessages(
-                      settings.recentMessages(), settings.recentReplyBytes(), lastSeq);
-            })
+            state -> sends.recovered(state.reservedUpTo()))
         // A failed reservation (Cassandra down) restarts the entity: its waiting sends go back.
-        .onSignal(PreRestart.instance(), state -> abandonUnpublished())
+        .onSignal(PreRestart.instance(), state -> sends.abandonUnpublished())
         .build();
   }
 
@@ -431,9 +370,9 @@ public final class Conversation
         .onCommand(GetRecent.class, this::onGetRecent)
         .onCommand(MarkReceipt.class, this::onMarkReceipt)
         .onCommand(
-            DedupAnswered.class, (state, answered) -> onDedupAnswered(state, answered.result()))
-        .onCommand(
-            PublishAnswered.class, (state, answered) -> onPublishAnswered(state, answered.result()))
+            DedupAnswered.class,
+            (state, answered) -> carryOut(sends.lookedUp(answered.result(), state.reservedUpTo())))
+        .onCommand(PublishAnswered.class, this::onPublishAnswered)
         .onCommand(InDoubtSettled.class, this::onInDoubtSettled)
         .onCommand(CreateIndexed.class, (state, indexed) -> commitCreate(state, indexed.create()))
         .onCommand(AddIndexed.class, (state, indexed) -> commitAdd(state, indexed.add()))
@@ -561,16 +500,20 @@ public final class Conversation
       return Effect().reply(get.replyTo(), denied);
     }
     RecentMessages.Range range =
-        recent.between(get.afterSeq(), get.beforeSeq(), get.limit(), get.keep());
+        sends.recent().between(get.afterSeq(), get.beforeSeq(), get.limit(), get.keep());
     return Effect()
         .reply(
             get.replyTo(),
-            new Recent(range.messages(), recent.floor(), recent.lastAcked(), range.cut()));
+            new Recent(
+                range.messages(),
+                sends.recent().floor(),
+                sends.recent().lastAcked(),
+                range.cut()));
   }
 
   private ReplyEffect<Event, State> onMarkReceipt(State state, MarkReceipt mark) {
     Rejected denied = checkMember(state, mark.userId());
-    if (denied == null && (mark.seq() < 1 || mark.seq() > recent.lastAcked())) {
+    if (denied == null && (mark.seq() < 1 || mark.seq() > sends.recent().lastAcked())) {
       denied =
           new Rejected(
               Failure.INVALID, "seq " + mark.seq() + " is not a message of " + conversationId);
@@ -579,22 +522,26 @@ public final class Conversation
       return Effect().reply(mark.replyTo(), denied);
     }
     if (mark.kind() == ReceiptKind.DELIVERED) {
-      if (deliveredSeqs.getOrDefault(mark.userId(), 0L) < mark.seq()) {
-        deliveredSeqs.put(mark.userId(), mark.seq());
-        forwardReceipt(state, mark);
-      }
+      onDelivered(state, mark);
+    } else if (state.readSeq(mark.userId()) < mark.seq()) {
       return Effect()
-          .reply(mark.replyTo(), new Receipted(conversationId, state.readSeq(mark.userId())));
+          .persist(new ReadMarked(conversationId, mark.userId(), mark.seq()))
+          .thenRun(marked -> forwardReceipt(marked, mark))
+          .thenReply(mark.replyTo(), marked -> receipted(marked, mark));
     }
-    if (state.readSeq(mark.userId()) >= mark.seq()) {
-      return Effect()
-          .reply(mark.replyTo(), new Receipted(conversationId, state.readSeq(mark.userId())));
+    return Effect().reply(mark.replyTo(), receipted(state, mark));
+  }
+
+  /** Not stored: forwarded to the other devices when it grows. */
+  private void onDelivered(State state, MarkReceipt mark) {
+    if (deliveredSeqs.getOrDefault(mark.userId(), 0L) < mark.seq()) {
+      deliveredSeqs.put(mark.userId(), mark.seq());
+      forwardReceipt(state, mark);
     }
-    return Effect()
-        .persist(new ReadMarked(conversationId, mark.userId(), mark.seq()))
-        .thenRun(marked -> forwardReceipt(marked, mark))
-        .thenReply(
-            mark.replyTo(), marked -> new Receipted(conversationId, marked.readSeq(mark.userId())));
+  }
+
+  private Receipted receipted(State state, MarkReceipt mark) {
+    return new Receipted(conversationId, state.readSeq(mark.userId()));
   }
 
   /** To every member's devices but the one that sent it: the reader's other devices follow too. */
@@ -612,213 +559,78 @@ public final class Conversation
   }
 
   private ReplyEffect<Event, State> onSend(State state, Send send) {
-    Rejected denied = checkMember(state, send.senderId());
-    if (denied != null) {
-      return Effect().reply(send.replyTo(), denied);
-    }
-    Pending inFlight = pending.get(send.idempotencyKey());
-    if (inFlight != null) {
-      inFlight.waiters.add(send.replyTo());
-      return Effect().noReply();
-    }
-    if (stopping) {
-      return Effect()
-          .reply(
-              send.replyTo(), new Rejected(Failure.UNAVAILABLE, "conversation moving, try again"));
-    }
-    Pending attempt = new Pending(send, settings.clock().instant());
-    pending.put(send.idempotencyKey(), attempt);
-    settings
-        .dedup()
-        .tell(
-            new Dedup.Lookup(
-                conversationId, send.idempotencyKey(), attempt.claimedAt, false, dedupReplies));
-    return Effect().noReply();
-  }
-
-  private ReplyEffect<Event, State> onDedupAnswered(State state, Dedup.LookupResult result) {
-    Pending send = pending.get(result.idempotencyKey());
-    if (send == null || send.seq != 0) {
-      return Effect().noReply(); // an answer for an attempt no longer waiting: nobody to answer
-    }
-    if (result instanceof Dedup.Claimed) {
-      return assignSeq(state, send);
-    }
-    if (result instanceof Dedup.ClaimedEarlier earlier) {
-      return settleInDoubt(send, earlier.claimedAt());
-    }
-    pending.remove(result.idempotencyKey());
-    replyAll(
-        send,
-        result instanceof Dedup.AlreadyAcked acked
-            ? new Acked(
-                conversationId, acked.idempotencyKey(), acked.original().seq(),
-                acked.original().sentAt())
-            : new Rejected(Failure.UNAVAILABLE, "try again later"));
-    return Effect().noReply();
+    Optional<Rejected> refused =
+        Optional.ofNullable(checkMember(state, send.senderId())).or(() -> sends.accept(send));
+    return refused
+        .map(rejected -> Effect().reply(send.replyTo(), rejected))
+        // Taken: the pipeline answers every sender of it once Redis and Kafka have answered.
+        .orElseGet(() -> Effect().noReply());
   }
 
   /**
-   * An earlier attempt claimed this key and left no answer: its node died, or Kafka's answer was
-   * lost. Only the log knows whether it was written, and the log is asked only once no attempt can
-   * still be under way; until then the retry is told to come back.
+   * What the pipeline left to the entity. Internal messages have no sender to answer: a send's
+   * answers go, from the pipeline, to everyone who sent it (its retries in flight too).
    */
-  private ReplyEffect<Event, State> settleInDoubt(Pending send, Instant claimedAt) {
-    String key = send.first.idempotencyKey();
-    if (settings.clock().instant().isBefore(claimedAt.plus(settings.inDoubtAfter()))) {
-      pending.remove(key);
-      replyAll(send, new Rejected(Failure.UNAVAILABLE, "an earlier attempt is in flight, retry"));
-      return Effect().noReply();
+  private ReplyEffect<Event, State> carryOut(SendPipeline.Step step) {
+    if (step instanceof SendPipeline.ReserveThenPublish reserve) {
+      return Effect()
+          .persist(new SeqReserved(conversationId, reserve.upTo()))
+          .thenRun(reserved -> sends.publish(reserve.idempotencyKey()))
+          .thenNoReply();
     }
-    send.settling = true;
-    context.pipeToSelf(
-        settings.log().find(conversationId, key, claimedAt),
-        (written, failure) -> InDoubtSettled.of(key, written, failure));
+    if (step instanceof SendPipeline.ReserveAhead ahead) {
+      return Effect().persist(new SeqReserved(conversationId, ahead.upTo())).thenNoReply();
+    }
+    if (step instanceof SendPipeline.SearchLog search) {
+      String key = search.idempotencyKey();
+      context.pipeToSelf(
+          settings.log().find(conversationId, key, search.claimedAt()),
+          (written, failure) ->
+              new InDoubtSettled(key, SendPipeline.LogAnswer.of(written, failure)));
+    }
     return Effect().noReply();
   }
 
   private ReplyEffect<Event, State> onInDoubtSettled(State state, InDoubtSettled settled) {
-    String key = settled.idempotencyKey();
-    Pending send = pending.get(key);
-    if (send == null || send.seq != 0) {
-      return Effect().noReply();
-    }
-    if (settled instanceof LogUnavailable) {
-      pending.remove(key);
-      replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
-    } else if (settled instanceof FoundInLog found) {
-      // Written: the original ack again. Not pushed now: members find it by sync, as any message
-      // behind a seq jump (docs/protocol.md guarantee 2).
-      pending.remove(key);
-      MessageRecord record = found.record();
-      Dedup.Original original = new Dedup.Original(record.seq(), record.sentAt());
-      settings.dedup().tell(new Dedup.Remember(conversationId, key, original));
-      replyAll(send, new Acked(conversationId, key, record.seq(), record.sentAt()));
-    } else {
-      // Never written: this attempt takes the claim over (freshly dated) and goes ahead.
-      send.settling = false;
-      send.claimedAt = settings.clock().instant();
-      settings
-          .dedup()
-          .tell(new Dedup.Lookup(conversationId, key, send.claimedAt, true, dedupReplies));
-    }
-    return Effect().noReply();
+    sends.settled(settled.idempotencyKey(), settled.answer());
+    return Effect().noReply(); // internal: the pipeline answered the send's senders
   }
 
-  private ReplyEffect<Event, State> assignSeq(State state, Pending send) {
-    if (lastSeq >= state.reservedUpTo()) {
-      // The reservation is used up: wait for the next block before handing out a seq.
-      return Effect()
-          .persist(new SeqReserved(conversationId, lastSeq + settings.seqBlockSize()))
-          .thenRun(reserved -> publish(send))
-          .thenNoReply();
-    }
-    publish(send); // this seq is inside a block that is already durable
-    if (state.reservedUpTo() - lastSeq < settings.seqBlockSize() / 2) {
-      return Effect()
-          .persist(new SeqReserved(conversationId, state.reservedUpTo() + settings.seqBlockSize()))
-          .thenNoReply();
-    }
-    return Effect().noReply();
-  }
-
-  private void publish(Pending send) {
-    send.seq = ++lastSeq;
-    publishing.put(send.seq, send);
-    Send first = send.first;
-    MessageRecord record =
-        new MessageRecord(
-            conversationId,
-            send.seq,
-            first.senderId(),
-            first.deviceId(),
-            first.idempotencyKey(),
-            first.body(),
-            settings.clock().instant());
-    settings.publisher().tell(new Publisher.Publish(record, send.claimedAt, publishReplies));
+  private ReplyEffect<Event, State> onPublishAnswered(State state, PublishAnswered answered) {
+    boolean stopDue = sends.answered(answered.result(), state.members());
+    // Internal: the pipeline answered the send's senders.
+    return stopDue ? stopNow(state) : Effect().noReply();
   }
 
   /**
-   * Acks and deliveries go out in seq order: an answer waits until every lower seq is answered.
-   * Kafka's own answers for one conversation (one partition) come back in order, from the
-   * producer's I/O thread; but a failure the Publisher answers itself, on its own thread (publish
-   * deadline passed, record never handed to the client), can overtake the answers for lower seqs
-   * still at Kafka. So nothing here relies on the order answers arrive in.
-   */
-  private ReplyEffect<Event, State> onPublishAnswered(State state, Publisher.Result result) {
-    Pending answered = publishing.get(result.record().seq());
-    if (answered != null) {
-      answered.result = result;
-    }
-    while (!publishing.isEmpty() && publishing.firstEntry().getValue().result != null) {
-      Pending next = publishing.pollFirstEntry().getValue();
-      pending.remove(next.first.idempotencyKey());
-      emit(state, next);
-    }
-    return stopping && publishing.isEmpty() ? stopNow(state) : Effect().noReply();
-  }
-
-  private void emit(State state, Pending send) {
-    MessageRecord record = send.result.record();
-    if (send.result instanceof Publisher.Published) {
-      recent.add(record);
-      replyAll(
-          send, new Acked(conversationId, record.idempotencyKey(), record.seq(), record.sentAt()));
-      settings.fanout().tell(Fanout.Deliver.message(record, state.members()));
-    } else {
-      // The seq is burnt (a jump, as after a failure): reusing it could reorder the log.
-      replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
-    }
-  }
-
-  /**
-   * Passivation or hand-off. Sends at Kafka are waited for: the next incarnation, maybe on another
-   * node, must not publish higher seqs ahead of them, since the log's order is the seq order the
-   * persister and readers trust (ADR 0006). Their senders get their acks. The Publisher answers
-   * within its deadline; the timer is for a Publisher that never does.
+   * Passivation or hand-off: the sends at Kafka are waited for (see {@link SendPipeline#stop}).
+   * The Publisher answers within its deadline; the timer is for a Publisher that never does.
    */
   private ReplyEffect<Event, State> onStop(State state, Stop stop) {
-    abandonUnpublished();
-    if (!publishing.isEmpty()) {
-      stopping = true;
-      context.scheduleOnce(settings.inDoubtAfter(), context.getSelf(), new StopWaitOver());
-      return Effect().noReply();
+    if (sends.stop()) {
+      return stopNow(state);
     }
-    return stopNow(state);
+    context.scheduleOnce(settings.inDoubtAfter(), context.getSelf(), new StopWaitOver());
+    return Effect().noReply(); // sharding's stop message expects no answer
   }
 
   private ReplyEffect<Event, State> onStopWaitOver(State state, StopWaitOver over) {
-    if (!stopping) {
-      return Effect().noReply();
+    if (!sends.stopping()) {
+      return Effect().noReply(); // internal timer: no sender to answer
     }
-    context.getLog().warn("stopping with {} sends unanswered by Kafka", publishing.size());
+    context.getLog().warn("stopping with {} sends unanswered by Kafka", sends.atKafka());
     return stopNow(state);
   }
 
+  /** A stop answers no one (sharding expects no reply); it checkpoints the last seq used. */
   private ReplyEffect<Event, State> stopNow(State state) {
-    if (!state.exists() || lastSeq == state.reservedUpTo()) {
+    if (!state.exists() || sends.lastSeq() == state.reservedUpTo()) {
       return Effect().stop().thenNoReply();
     }
-    return Effect().persist(new SeqCheckpointed(conversationId, lastSeq)).thenStop().thenNoReply();
-  }
-
-  /**
-   * On a hand-off, passivation or a restart after a journal failure: sends not yet at Kafka give
-   * their claims back and their senders are told to retry, which the next incarnation then takes at
-   * once instead of waiting out a claim in doubt. (Sends already at Kafka are answered by the
-   * publisher's Remember.)
-   */
-  private void abandonUnpublished() {
-    Iterator<Pending> sends = pending.values().iterator();
-    while (sends.hasNext()) {
-      Pending send = sends.next();
-      if (send.seq == 0 && !send.settling) {
-        String key = send.first.idempotencyKey();
-        settings.dedup().tell(new Dedup.Release(conversationId, key, send.claimedAt));
-        replyAll(send, new Rejected(Failure.UNAVAILABLE, "conversation moving, try again"));
-        sends.remove();
-      }
-    }
+    return Effect()
+        .persist(new SeqCheckpointed(conversationId, sends.lastSeq()))
+        .thenStop()
+        .thenNoReply();
   }
 
   private Rejected checkMember(State state, String userId) {
@@ -841,12 +653,8 @@ public final class Conversation
         conversationId,
         state.members(),
         state.title(),
-        recent.lastAcked(),
+        sends.recent().lastAcked(),
         state.readSeq(requesterId));
-  }
-
-  private static void replyAll(Pending send, Reply reply) {
-    send.waiters.forEach(waiter -> waiter.tell(reply));
   }
 
   private static String firstInvalidId(Set<String> ids) {
