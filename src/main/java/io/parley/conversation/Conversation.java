@@ -19,8 +19,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.function.Supplier;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
@@ -351,9 +351,7 @@ public final class Conversation
   @Override
   public SignalHandler<State> signalHandler() {
     return newSignalHandlerBuilder()
-        .onSignal(
-            RecoveryCompleted.instance(),
-            state -> sends.recovered(state.reservedUpTo()))
+        .onSignal(RecoveryCompleted.instance(), state -> sends.recovered(state.reservedUpTo()))
         // A failed reservation (Cassandra down) restarts the entity: its waiting sends go back.
         .onSignal(PreRestart.instance(), state -> sends.abandonUnpublished())
         .build();
@@ -505,10 +503,7 @@ public final class Conversation
         .reply(
             get.replyTo(),
             new Recent(
-                range.messages(),
-                sends.recent().floor(),
-                sends.recent().lastAcked(),
-                range.cut()));
+                range.messages(), sends.recent().floor(), sends.recent().lastAcked(), range.cut()));
   }
 
   private ReplyEffect<Event, State> onMarkReceipt(State state, MarkReceipt mark) {
@@ -603,8 +598,8 @@ public final class Conversation
   }
 
   /**
-   * Passivation or hand-off: the sends at Kafka are waited for (see {@link SendPipeline#stop}).
-   * The Publisher answers within its deadline; the timer is for a Publisher that never does.
+   * Passivation or hand-off: the sends at Kafka are waited for (see {@link SendPipeline#stop}). The
+   * Publisher answers within its deadline; the timer is for a Publisher that never does.
    */
   private ReplyEffect<Event, State> onStop(State state, Stop stop) {
     if (sends.stop()) {

@@ -28,10 +28,10 @@ import org.apache.pekko.actor.typed.ActorRef;
  *
  * <p>Guarantees: a send is acked and delivered only after Kafka acked its record; acks and
  * deliveries go out in seq order; a retry of a key in flight waits for the first attempt's answer
- * (same ack, nothing published twice); a key found in Redis is answered with its original ack,
- * from any node; a claim left by an earlier attempt is settled from the Kafka log only once no
- * attempt can still land there (ADR 0008); an acked message is in {@link #recent()} before its ack
- * goes out (read-your-writes, ADR 0006). A seq handed to a failed publish is burnt (ADR 0002).
+ * (same ack, nothing published twice); a key found in Redis is answered with its original ack, from
+ * any node; a claim left by an earlier attempt is settled from the Kafka log only once no attempt
+ * can still land there (ADR 0008); an acked message is in {@link #recent()} before its ack goes out
+ * (read-your-writes, ADR 0006). A seq handed to a failed publish is burnt (ADR 0002).
  *
  * <p>What it holds: the sends in flight by key (each with the senders waiting for it) and Kafka's
  * answers for seqs above an unanswered one. Both are bounded by the sends in flight, each of which
@@ -90,9 +90,12 @@ final class SendPipeline {
     final Send first;
     final List<ActorRef<Reply>> waiters = new ArrayList<>();
     Phase phase = Phase.CLAIMING;
+
     /** When this attempt claimed (or will claim) the idempotency key. */
     Instant claimedAt;
+
     long seq;
+
     /** Kafka's answer, held until every lower seq is answered too. */
     Publisher.Result result;
 
@@ -310,9 +313,9 @@ final class SendPipeline {
 
   /**
    * Passivation or hand-off: sends not yet at Kafka are abandoned; true when none is at Kafka
-   * either, so the entity may stop now. Otherwise it waits for their answers (the next
-   * incarnation, maybe on another node, must not publish higher seqs ahead of them: the log's
-   * order is the seq order readers trust, ADR 0006), and new sends are turned away.
+   * either, so the entity may stop now. Otherwise it waits for their answers (the next incarnation,
+   * maybe on another node, must not publish higher seqs ahead of them: the log's order is the seq
+   * order readers trust, ADR 0006), and new sends are turned away.
    */
   boolean stop() {
     abandonUnpublished();

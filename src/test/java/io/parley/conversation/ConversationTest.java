@@ -606,7 +606,8 @@ class ConversationTest {
     lookup
         .replyTo()
         .tell(
-            original.<Dedup.LookupResult>map(found -> new Dedup.AlreadyAcked(key, found))
+            original
+                .<Dedup.LookupResult>map(found -> new Dedup.AlreadyAcked(key, found))
                 .orElseGet(() -> new Dedup.Claimed(key)));
   }
 

@@ -20,7 +20,9 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** Dedup's outcomes over an in-memory store (the Redis scripts are covered by integration tests). */
+/**
+ * Dedup's outcomes over an in-memory store (the Redis scripts are covered by integration tests).
+ */
 @ExtendWith(LogCapturingExtension.class)
 class DedupTest {
 
