@@ -186,7 +186,7 @@ public final class ParleyNode implements AutoCloseable {
     String keyspace = history.getString("keyspace");
     MessageStore store = new MessageStore(cassandra, keyspace, history.getLong("bucket-size"));
     if (history.getBoolean("persister.enabled")) {
-      Persister.start(system, store);
+      Persister.start(system, store, Persister.Settings.fromConfig(config));
     }
     return new History(
         store, new ConversationIndex(cassandra, keyspace, system, Clock.systemUTC()));
