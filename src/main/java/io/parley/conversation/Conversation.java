@@ -666,7 +666,7 @@ public final class Conversation
       replyAll(send, new Rejected(Failure.UNAVAILABLE, "message log unavailable, try again"));
     } else if (settled.written().isPresent()) {
       // Written: the original ack again. Not pushed now: members find it by sync, as any message
-      // behind a seq jump (PROTOCOL.md guarantee 2).
+      // behind a seq jump (protocol.md guarantee 2).
       pending.remove(key);
       MessageRecord record = settled.written().get();
       Dedup.Original original = new Dedup.Original(record.seq(), record.sentAt());
