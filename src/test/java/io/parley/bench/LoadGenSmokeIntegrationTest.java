@@ -84,9 +84,11 @@ class LoadGenSmokeIntegrationTest {
       assertEquals(cells[3], cells[4], "every send acked: " + row);
       assertEquals("0", cells[5], "no errors: " + row);
     }
-    sendPathMeasured(only(dir, "send-path-.*\\.csv", sendPathBefore));
-    assertTrue(
-        Files.size(only(dir, "send-path-.*\\.jfr", jfrBefore)) > 0, "node 1's JFR was written");
+    sendPathMeasured(written(dir, "send-path-.*\\.csv", sendPathBefore, 1).get(0));
+    // One recording of node 1 per ladder (1:1, groups of 5), in its highest step.
+    for (Path jfr : written(dir, "send-path-node-1-m[25]-20-.*\\.jfr", jfrBefore, 2)) {
+      assertTrue(Files.size(jfr) > 0, "node 1's JFR was written: " + jfr);
+    }
   }
 
   /** Both ladders ran, every send acked and delivered to each other member, CPU measured. */
@@ -126,10 +128,11 @@ class LoadGenSmokeIntegrationTest {
     }
   }
 
-  private static Path only(Path dir, String pattern, Set<Path> before) throws Exception {
+  private static List<Path> written(Path dir, String pattern, Set<Path> before, int count)
+      throws Exception {
     List<Path> written = runFiles(dir, pattern).stream().filter(f -> !before.contains(f)).toList();
-    assertEquals(1, written.size(), "one new " + pattern + ": " + written);
-    return written.get(0);
+    assertEquals(count, written.size(), count + " new " + pattern + ": " + written);
+    return written;
   }
 
   private static String scenario(String row) {
