@@ -10,11 +10,12 @@ import io.parley.gateway.Authentication;
 import io.parley.gateway.ConversationRoutes;
 import io.parley.gateway.DemoRoutes;
 import io.parley.gateway.DevTokenRoutes;
+import io.parley.gateway.DeviceRegistration;
 import io.parley.gateway.Drain;
 import io.parley.gateway.GatewayRoutes;
 import io.parley.gateway.HttpErrors;
-import io.parley.gateway.RateLimits;
 import io.parley.gateway.Session;
+import io.parley.gateway.Sessions;
 import io.parley.gateway.WebSocketConnections;
 import io.parley.history.HistoryService;
 import io.parley.history.MessageStore;
@@ -127,25 +128,21 @@ public final class ParleyNode implements AutoCloseable {
 
     Authentication authentication =
         new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
-    Session.Settings sessions =
-        new Session.Settings(
-            nodeName(system),
-            registry,
-            router,
-            gateway.getDuration("heartbeat-interval"),
-            askTimeout,
-            gateway.getInt("max-in-flight"),
-            gateway.getDuration("slow-client-grace"),
-            RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
-            historyService,
-            startPresence(system),
-            config.getInt("parley.presence.max-open-per-connection"));
+    ActorRef<Sessions.Command> sessions =
+        system.systemActorOf(
+            Sessions.create(
+                Session.Settings.fromConfig(config),
+                new Session.Dependencies(
+                    nodeName(system),
+                    DeviceRegistration.of(registry),
+                    router,
+                    historyService,
+                    startPresence(system))),
+            "sessions",
+            Props.empty());
     WebSocketConnections connections =
         new WebSocketConnections(
-            system,
-            sessions,
-            new WebSocketConnections.Limits(
-                gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
+            system, sessions, WebSocketConnections.Limits.fromConfig(gateway));
     ClusterSharding sharding = ClusterSharding.get(system);
     ConversationRoutes.Services services =
         new ConversationRoutes.Services(
