@@ -251,4 +251,21 @@ class SessionTest {
     assertEquals(inbox, detach.inbox());
     testKit.createTestProbe().expectTerminated(session, Duration.ofSeconds(10));
   }
+
+  @Test
+  void settingsAreTheGatewaysAndThePresenceLimitFromConfiguration() {
+    Session.Settings read =
+        Session.Settings.fromConfig(
+            NodeConfig.load(
+                Map.of(
+                    "parley.gateway.heartbeat-interval", "7s",
+                    "parley.gateway.rate-limit.send-burst", 9,
+                    "parley.presence.max-open-per-connection", 3)));
+    assertEquals(Duration.ofSeconds(7), read.heartbeatInterval());
+    assertEquals(Duration.ofSeconds(10), read.askTimeout());
+    assertEquals(64, read.maxInFlight());
+    assertEquals(Duration.ofSeconds(10), read.slowClientGrace());
+    assertEquals(new RateLimits.Settings(20, 9, 2, 5, 200), read.rateLimits());
+    assertEquals(3, read.maxOpen());
+  }
 }
