@@ -3,7 +3,11 @@ package io.parley.app;
 import com.typesafe.config.Config;
 import io.parley.conversation.Conversation;
 import io.parley.conversation.ConversationIndex;
+import io.parley.gateway.DeviceRegistration;
 import io.parley.gateway.Drain;
+import io.parley.gateway.Session;
+import io.parley.gateway.Sessions;
+import io.parley.history.HistoryService;
 import io.parley.history.MessageStore;
 import io.parley.history.Persister;
 import io.parley.history.Schema;
@@ -32,8 +36,9 @@ import org.apache.pekko.stream.connectors.cassandra.javadsl.CassandraSession;
 /**
  * The node's root actor. It starts, in order: the history schema (when this node may create it),
  * the persister, the send path's node-local actors as its children (dedup, publisher, router,
- * fan-out), conversation sharding, and the presence hub; then it hands the HTTP edge what it needs
- * ({@link Started}). If any of it fails, the guardian stops, and with it the node.
+ * fan-out), conversation sharding, the presence hub and the parent of the node's sessions; then it
+ * hands the HTTP edge what it needs ({@link Started}). If any of it fails, the guardian stops, and
+ * with it the node.
  *
  * <p>Nobody sends the guardian anything: its only message is its own.
  */
@@ -45,15 +50,12 @@ public final class Guardian {
 
   private record SchemaReady(Throwable failure) implements Command {}
 
-  /** Cassandra history as the edge reads it. */
-  public record History(MessageStore store, ConversationIndex index) {}
+  /** Cassandra history: the store and the conversation index. */
+  private record History(MessageStore store, ConversationIndex index) {}
 
   /** What the HTTP edge is wired with once the node's actors run. */
   public record Started(
-      History history,
-      ConnectionRegistry registry,
-      ActorRef<NodeRouter.Command> router,
-      ActorRef<PresenceHub.Command> presence) {}
+      HistoryService history, ConversationIndex index, ActorRef<Sessions.Command> sessions) {}
 
   /** Completes {@code started} once every actor runs, or exceptionally if the node cannot start. */
   public static Behavior<Command> create(CompletableFuture<Started> started) {
@@ -109,7 +111,23 @@ public final class Guardian {
     // A Redis that restarted may have lost the registry: every session registers again at once
     // rather than at its next heartbeat (pushes to a device need its entry).
     RedisConnector.get(system).onReconnected(() -> router.tell(new NodeRouter.RefreshAll()));
-    return new Started(history, registry, router, startPresence(context));
+    HistoryService historyService =
+        new HistoryService(
+            system,
+            history.store(),
+            config.getDuration("parley.gateway.ask-timeout"),
+            config.getDuration("parley.history.persist-wait"));
+    Session.Dependencies sessionsUse =
+        new Session.Dependencies(
+            ParleyNode.nodeName(system),
+            DeviceRegistration.of(registry),
+            router,
+            historyService,
+            startPresence(context));
+    ActorRef<Sessions.Command> sessions =
+        context.spawn(
+            Sessions.create(Session.Settings.fromConfig(config), sessionsUse), "sessions");
+    return new Started(historyService, history.index(), sessions);
   }
 
   /** The store, the conversation index and, where enabled, the persister. */

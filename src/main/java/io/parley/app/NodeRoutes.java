@@ -10,10 +10,7 @@ import io.parley.gateway.DemoRoutes;
 import io.parley.gateway.DevTokenRoutes;
 import io.parley.gateway.GatewayRoutes;
 import io.parley.gateway.HttpErrors;
-import io.parley.gateway.RateLimits;
-import io.parley.gateway.Session;
 import io.parley.gateway.WebSocketConnections;
-import io.parley.history.HistoryService;
 import io.parley.ops.Metrics;
 import io.parley.ops.MetricsRoutes;
 import io.parley.ops.NodeState;
@@ -36,23 +33,18 @@ final class NodeRoutes {
     Config config = system.settings().config();
     Config gateway = config.getConfig("parley.gateway");
     Duration askTimeout = gateway.getDuration("ask-timeout");
-    HistoryService history =
-        new HistoryService(
-            system,
-            node.history().store(),
-            askTimeout,
-            config.getDuration("parley.history.persist-wait"));
     Authentication authentication =
         new Authentication(new JwtAuthenticator(secret, Clock.systemUTC()));
+    WebSocketConnections connections =
+        new WebSocketConnections(
+            system, node.sessions(), WebSocketConnections.Limits.fromConfig(gateway));
     Route all =
         Directives.concat(
             new HealthRoutes(new Readiness(system)).routes(),
             new MetricsRoutes(Metrics.get(system)).routes(),
-            new GatewayRoutes(
-                    authentication, connections(system, node, history), NodeState.get(system))
-                .routes(),
+            new GatewayRoutes(authentication, connections, NodeState.get(system)).routes(),
             new ConversationRoutes(
-                    services(system, node, history),
+                    services(system, node),
                     authentication,
                     askTimeout,
                     gateway.getBytes("max-body-bytes"))
@@ -64,40 +56,16 @@ final class NodeRoutes {
         () -> Directives.handleRejections(HttpErrors.rejections(), () -> all));
   }
 
-  private static WebSocketConnections connections(
-      ActorSystem<?> system, Guardian.Started node, HistoryService history) {
-    Config config = system.settings().config();
-    Config gateway = config.getConfig("parley.gateway");
-    Session.Settings sessions =
-        new Session.Settings(
-            ParleyNode.nodeName(system),
-            node.registry(),
-            node.router(),
-            gateway.getDuration("heartbeat-interval"),
-            gateway.getDuration("ask-timeout"),
-            gateway.getInt("max-in-flight"),
-            gateway.getDuration("slow-client-grace"),
-            RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
-            history,
-            node.presence(),
-            config.getInt("parley.presence.max-open-per-connection"));
-    return new WebSocketConnections(
-        system,
-        sessions,
-        new WebSocketConnections.Limits(
-            gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer")));
-  }
-
   private static ConversationRoutes.Services services(
-      ActorSystem<?> system, Guardian.Started node, HistoryService history) {
+      ActorSystem<?> system, Guardian.Started node) {
     Config config = system.settings().config();
     ClusterSharding sharding = ClusterSharding.get(system);
     return new ConversationRoutes.Services(
         sharding,
-        history,
+        node.history(),
         new ConversationDirectory(
             sharding,
-            node.history().index(),
+            node.index(),
             config.getDuration("parley.gateway.ask-timeout"),
             config.getInt("parley.conversation.list-parallelism"),
             system));
