@@ -116,8 +116,8 @@ public final class ParleyNode implements AutoCloseable {
             config.getDuration("parley.registry.ttl"),
             Clock.systemUTC());
     History history = startHistory(system);
-    ActorRef<NodeRouter.Command> router = startConversations(system, registry, history.index());
-    Drain.register(system, router);
+    ActorRef<NodeRouter.Message> router = startConversations(system, registry, history.index());
+    Drain.register(system, router.narrow());
     // A Redis that restarted may have lost the registry: every session registers again at once
     // rather than at its next heartbeat (pushes to a device need its entry).
     RedisConnector.get(system).onReconnected(() -> router.tell(new NodeRouter.RefreshAll()));
@@ -131,7 +131,7 @@ public final class ParleyNode implements AutoCloseable {
         new Session.Settings(
             nodeName(system),
             registry,
-            router,
+            router.narrow(),
             gateway.getDuration("heartbeat-interval"),
             askTimeout,
             gateway.getInt("max-in-flight"),
@@ -193,7 +193,7 @@ public final class ParleyNode implements AutoCloseable {
   }
 
   /** The send path's node-local actors and conversation sharding; returns the node's router. */
-  private static ActorRef<NodeRouter.Command> startConversations(
+  private static ActorRef<NodeRouter.Message> startConversations(
       ActorSystem<?> system, ConnectionRegistry registry, ConversationIndex index) {
     Config config = system.settings().config();
     ActorRef<Dedup.Command> dedup =
@@ -212,7 +212,7 @@ public final class ParleyNode implements AutoCloseable {
                 dedup),
             "publisher",
             DispatcherSelector.fromConfig("parley.kafka.publisher-dispatcher"));
-    ActorRef<NodeRouter.Command> router =
+    ActorRef<NodeRouter.Message> router =
         system.systemActorOf(NodeRouter.create(), "node-router", Props.empty());
     ActorRef<Fanout.Command> fanout =
         system.systemActorOf(Fanout.create(registry, nodeName(system)), "fanout", Props.empty());
@@ -229,7 +229,7 @@ public final class ParleyNode implements AutoCloseable {
   }
 
   /** The node's presence hub: lazy presence and typing for its sessions. */
-  private static ActorRef<PresenceHub.Command> startPresence(ActorSystem<?> system) {
+  private static ActorRef<PresenceHub.Local> startPresence(ActorSystem<?> system) {
     Config presence = system.settings().config().getConfig("parley.presence");
     PresenceStore store =
         new PresenceStore(
@@ -238,10 +238,12 @@ public final class ParleyNode implements AutoCloseable {
             presence.getDuration("last-seen-retention"),
             presence.getDuration("watch-ttl"),
             Clock.systemUTC());
-    return system.systemActorOf(
-        PresenceHub.create(store, nodeName(system), PresenceHub.Settings.fromConfig(presence)),
-        "presence-hub",
-        Props.empty());
+    return system
+        .systemActorOf(
+            PresenceHub.create(store, nodeName(system), PresenceHub.Settings.fromConfig(presence)),
+            "presence-hub",
+            Props.empty())
+        .narrow();
   }
 
   private static <T> T await(CompletionStage<T> stage) {

@@ -99,7 +99,7 @@ public final class Session {
   public record Settings(
       String node,
       ConnectionRegistry registry,
-      ActorRef<NodeRouter.Command> router,
+      ActorRef<NodeRouter.Local> router,
       Duration heartbeatInterval,
       Duration askTimeout,
       int maxInFlight,
@@ -107,7 +107,7 @@ public final class Session {
       Duration slowClientGrace,
       RateLimits.Settings rateLimits,
       HistoryService history,
-      ActorRef<PresenceHub.Command> presence,
+      ActorRef<PresenceHub.Local> presence,
       /* conversations a connection may have open at once */
       int maxOpen) {}
 
@@ -509,7 +509,7 @@ public final class Session {
     metrics.connections.decrementAndGet();
     timers.cancelAll();
     settings.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
-    ActorRef<PresenceHub.Command> presence = settings.presence();
+    ActorRef<PresenceHub.Local> presence = settings.presence();
     presence.tell(new PresenceHub.ViewerGone(inbox));
     Instant gone = Instant.now();
     // Presence checks the registry for other devices, so it hears of this one after removal.

@@ -1,11 +1,11 @@
 package io.parley.routing;
 
 import io.micrometer.core.instrument.Counter;
-import io.parley.CborSerializable;
 import io.parley.ops.Metrics;
 import io.parley.pipeline.MessageRecord;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.ConnectionRegistry.DeviceLocation;
+import io.parley.registry.DeviceLocator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -22,10 +22,12 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  *
  * <p>Order: lookups go out on one Redis connection and complete in order, so envelopes of one
  * conversation leave in seq order, and Pekko keeps the order between two actors.
+ *
+ * <p>Node-local: its messages never cross the cluster (only the envelopes do).
  */
 public final class Fanout {
 
-  public interface Command extends CborSerializable {}
+  public interface Command {}
 
   /** Push {@code delivery} to every connected device of {@code members} but {@code except}. */
   public record Deliver(
@@ -45,13 +47,13 @@ public final class Fanout {
 
   private record RoutersChanged(Receptionist.Listing listing) implements Command {}
 
-  private final ConnectionRegistry registry;
+  private final DeviceLocator registry;
   private final String selfNode;
   private final Map<String, ActorRef<NodeRouter.Command>> routers = new HashMap<>();
   private final Counter lookupFailures;
   private final Counter unknownNodes;
 
-  private Fanout(ConnectionRegistry registry, String selfNode, Metrics metrics) {
+  private Fanout(DeviceLocator registry, String selfNode, Metrics metrics) {
     this.registry = registry;
     this.selfNode = selfNode;
     lookupFailures =
@@ -61,7 +63,7 @@ public final class Fanout {
             "parley_fanout_unknown_node_total", "Devices registered on a node not in the cluster");
   }
 
-  public static Behavior<Command> create(ConnectionRegistry registry, String selfNode) {
+  public static Behavior<Command> create(DeviceLocator registry, String selfNode) {
     return Behaviors.setup(
         context -> {
           ActorRef<Receptionist.Listing> listings =
