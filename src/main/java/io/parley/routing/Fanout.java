@@ -9,6 +9,7 @@ import io.parley.registry.DeviceLocator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -48,14 +49,17 @@ public final class Fanout {
   private record RoutersChanged(Receptionist.Listing listing) implements Command {}
 
   private final DeviceLocator registry;
-  private final String selfNode;
+  private final Function<ActorRef<NodeRouter.Command>, String> nodeOf;
   private final Map<String, ActorRef<NodeRouter.Command>> routers = new HashMap<>();
   private final Counter lookupFailures;
   private final Counter unknownNodes;
 
-  private Fanout(DeviceLocator registry, String selfNode, Metrics metrics) {
+  private Fanout(
+      DeviceLocator registry,
+      Function<ActorRef<NodeRouter.Command>, String> nodeOf,
+      Metrics metrics) {
     this.registry = registry;
-    this.selfNode = selfNode;
+    this.nodeOf = nodeOf;
     lookupFailures =
         metrics.counter("parley_fanout_lookup_failures_total", "Registry lookups that failed");
     unknownNodes =
@@ -64,12 +68,18 @@ public final class Fanout {
   }
 
   public static Behavior<Command> create(DeviceLocator registry, String selfNode) {
+    return create(registry, router -> NodeNames.of(router.path().address(), selfNode));
+  }
+
+  /** {@code nodeOf} names a router's node as the registry does (a test's routers are all local). */
+  static Behavior<Command> create(
+      DeviceLocator registry, Function<ActorRef<NodeRouter.Command>, String> nodeOf) {
     return Behaviors.setup(
         context -> {
           ActorRef<Receptionist.Listing> listings =
               context.messageAdapter(Receptionist.Listing.class, RoutersChanged::new);
           context.getSystem().receptionist().tell(Receptionist.subscribe(NodeRouter.KEY, listings));
-          return new Fanout(registry, selfNode, Metrics.get(context.getSystem())).behavior(context);
+          return new Fanout(registry, nodeOf, Metrics.get(context.getSystem())).behavior(context);
         });
   }
 
@@ -124,7 +134,7 @@ public final class Fanout {
     routers.clear();
     for (ActorRef<NodeRouter.Command> router :
         changed.listing().getServiceInstances(NodeRouter.KEY)) {
-      routers.put(NodeNames.of(router.path().address(), selfNode), router);
+      routers.put(nodeOf.apply(router), router);
     }
     return Behaviors.same();
   }
