@@ -53,8 +53,7 @@ public final class PresenceHub {
 
   /** Everything the hub handles; it is never handed out whole. */
   public sealed interface Message
-      permits Command, Local, HubsChanged, Announce, OfflineDue, ViewStatuses, Polled, Poll,
-          RefreshWatches {}
+      permits Command, Local, HubsChanged, Announce, OfflineDue, ViewStatuses, Polled, Tick {}
 
   /** What other hubs send: the only part that crosses the cluster. */
   public sealed interface Command extends Message, CborSerializable
@@ -100,12 +99,10 @@ public final class PresenceHub {
 
   private record Polled(long startedAt, Map<String, Status> statuses) implements Message {}
 
-  private enum Poll implements Message {
-    INSTANCE
-  }
-
-  private enum RefreshWatches implements Message {
-    INSTANCE
+  /** Re-read the viewed users' statuses; write this node's watches in Redis again. */
+  private enum Tick implements Message {
+    POLL,
+    REFRESH_WATCHES
   }
 
   /** Timing and limits ({@code parley.presence}). */
@@ -177,8 +174,8 @@ public final class PresenceHub {
                       Receptionist.subscribe(
                           KEY,
                           context.messageAdapter(Receptionist.Listing.class, HubsChanged::new)));
-                  timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
-                  timers.startTimerWithFixedDelay(RefreshWatches.INSTANCE, settings.watchRefresh());
+                  timers.startTimerWithFixedDelay(Tick.POLL, settings.pollInterval());
+                  timers.startTimerWithFixedDelay(Tick.REFRESH_WATCHES, settings.watchRefresh());
                   return new PresenceHub(context, timers, store, selfNode, settings).behavior();
                 }));
   }
@@ -196,9 +193,8 @@ public final class PresenceHub {
         .onMessage(Announce.class, this::onAnnounce)
         .onMessage(StatusChanged.class, this::onStatusChanged)
         .onMessage(TypingSeen.class, this::onTypingSeen)
-        .onMessage(Poll.class, poll -> onPoll())
+        .onMessage(Tick.class, tick -> tick == Tick.POLL ? onPoll() : onRefreshWatches())
         .onMessage(Polled.class, this::onPolled)
-        .onMessage(RefreshWatches.class, refresh -> onRefreshWatches())
         .onMessage(HubsChanged.class, this::onHubsChanged)
         .build();
   }
