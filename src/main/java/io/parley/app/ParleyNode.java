@@ -120,7 +120,8 @@ public final class ParleyNode implements AutoCloseable {
     Drain.register(system, router.narrow());
     // A Redis that restarted may have lost the registry: every session registers again at once
     // rather than at its next heartbeat (pushes to a device need its entry).
-    RedisConnector.get(system).onReconnected(() -> router.tell(new NodeRouter.RefreshAll()));
+    ActorRef<NodeRouter.RefreshAll> refresh = router.narrow();
+    RedisConnector.get(system).onReconnected(() -> refresh.tell(new NodeRouter.RefreshAll()));
     HistoryService historyService =
         new HistoryService(
             system, history.store(), askTimeout, config.getDuration("parley.history.persist-wait"));
