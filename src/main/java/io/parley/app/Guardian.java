@@ -106,11 +106,12 @@ public final class Guardian {
             RedisConnector.get(system),
             config.getDuration("parley.registry.ttl"),
             Clock.systemUTC());
-    ActorRef<NodeRouter.Command> router = startSendPath(context, registry, history.index());
-    Drain.register(system, router);
+    ActorRef<NodeRouter.Message> router = startSendPath(context, registry, history.index());
+    Drain.register(system, router.narrow());
     // A Redis that restarted may have lost the registry: every session registers again at once
     // rather than at its next heartbeat (pushes to a device need its entry).
-    RedisConnector.get(system).onReconnected(() -> router.tell(new NodeRouter.RefreshAll()));
+    ActorRef<NodeRouter.RefreshAll> refresh = router.narrow();
+    RedisConnector.get(system).onReconnected(() -> refresh.tell(new NodeRouter.RefreshAll()));
     HistoryService historyService =
         new HistoryService(
             system,
@@ -121,7 +122,7 @@ public final class Guardian {
         new Session.Dependencies(
             ParleyNode.nodeName(system),
             DeviceRegistration.of(registry),
-            router,
+            router.narrow(),
             historyService,
             startPresence(context));
     ActorRef<Sessions.Command> sessions =
@@ -144,7 +145,7 @@ public final class Guardian {
   }
 
   /** The send path's node-local actors and conversation sharding; returns the node's router. */
-  private static ActorRef<NodeRouter.Command> startSendPath(
+  private static ActorRef<NodeRouter.Message> startSendPath(
       ActorContext<Command> context, ConnectionRegistry registry, ConversationIndex index) {
     ActorSystem<?> system = context.getSystem();
     Config config = system.settings().config();
@@ -163,7 +164,7 @@ public final class Guardian {
                 dedup),
             "publisher",
             DispatcherSelector.fromConfig("parley.kafka.publisher-dispatcher"));
-    ActorRef<NodeRouter.Command> router = context.spawn(NodeRouter.create(), "node-router");
+    ActorRef<NodeRouter.Message> router = context.spawn(NodeRouter.create(), "node-router");
     ActorRef<Fanout.Command> fanout =
         context.spawn(Fanout.create(registry, ParleyNode.nodeName(system)), "fanout");
     MessageLogSearch log =
@@ -179,7 +180,7 @@ public final class Guardian {
   }
 
   /** The node's presence hub: lazy presence and typing for its sessions. */
-  private static ActorRef<PresenceHub.Command> startPresence(ActorContext<Command> context) {
+  private static ActorRef<PresenceHub.Local> startPresence(ActorContext<Command> context) {
     ActorSystem<?> system = context.getSystem();
     Config presence = system.settings().config().getConfig("parley.presence");
     PresenceStore store =
@@ -190,7 +191,8 @@ public final class Guardian {
             presence.getDuration("watch-ttl"),
             Clock.systemUTC());
     PresenceHub.Settings settings = PresenceHub.Settings.fromConfig(presence);
-    return context.spawn(
-        PresenceHub.create(store, ParleyNode.nodeName(system), settings), "presence-hub");
+    return context
+        .spawn(PresenceHub.create(store, ParleyNode.nodeName(system), settings), "presence-hub")
+        .narrow();
   }
 }

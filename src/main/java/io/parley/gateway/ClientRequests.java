@@ -234,7 +234,7 @@ final class ClientRequests {
     }
   }
 
-  private void presence(PresenceHub.Command command) {
+  private void presence(PresenceHub.Local command) {
     node.presence().tell(command);
   }
 }

@@ -114,9 +114,9 @@ public final class Session {
   public record Dependencies(
       String node,
       DeviceRegistration registry,
-      ActorRef<NodeRouter.Command> router,
+      ActorRef<NodeRouter.Local> router,
       HistoryService history,
-      ActorRef<PresenceHub.Command> presence) {}
+      ActorRef<PresenceHub.Local> presence) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
@@ -315,7 +315,7 @@ public final class Session {
     metrics.connections.decrementAndGet();
     timers.cancelAll();
     node.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
-    ActorRef<PresenceHub.Command> presence = node.presence();
+    ActorRef<PresenceHub.Local> presence = node.presence();
     presence.tell(new PresenceHub.ViewerGone(inbox));
     Instant gone = Instant.now();
     // Presence checks the registry for other devices, so it hears of this one after removal.

@@ -71,7 +71,7 @@ class DrainTest {
   void sessionsLeaveEvenlySpacedOverTheSpreadThenTheDrainEndsAtItsDeadline() {
     int sessions = 4;
     Duration gap = SPREAD.dividedBy(sessions);
-    ActorRef<NodeRouter.Command> router = testKit.spawn(NodeRouter.create());
+    ActorRef<NodeRouter.Message> router = testKit.spawn(NodeRouter.create());
     TestProbe<Integer> left = testKit.createTestProbe();
     for (int i = 0; i < sessions; i++) {
       router.tell(new NodeRouter.Attach("user-" + i, "phone", session(i, left)));
@@ -103,7 +103,7 @@ class DrainTest {
 
   @Test
   void theDrainEndsAsSoonAsTheLastSessionIsGone() {
-    ActorRef<NodeRouter.Command> router = testKit.spawn(NodeRouter.create());
+    ActorRef<NodeRouter.Message> router = testKit.spawn(NodeRouter.create());
     TestProbe<Integer> left = testKit.createTestProbe();
     ActorRef<NodeRouter.Delivery> only = session(0, left);
     router.tell(new NodeRouter.Attach("user-0", "phone", only));
@@ -129,7 +129,7 @@ class DrainTest {
                     "parley.drain.spread", "3s",
                     "parley.drain.grace", "7s")));
     try {
-      TestProbe<NodeRouter.Command> router = node.createTestProbe();
+      TestProbe<NodeRouter.DrainAll> router = node.createTestProbe();
       Drain.register(node.system(), router.getRef());
       CompletionStage<Done> shutdown =
           CoordinatedShutdown.get(node.system()).runAll(CoordinatedShutdown.unknownReason());

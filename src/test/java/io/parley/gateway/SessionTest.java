@@ -48,8 +48,8 @@ class SessionTest {
   private static final Duration IMPATIENT = Duration.ofMillis(500);
   private static ActorTestKit testKit;
 
-  private TestProbe<NodeRouter.Command> router;
-  private TestProbe<PresenceHub.Command> presence;
+  private TestProbe<NodeRouter.Local> router;
+  private TestProbe<PresenceHub.Local> presence;
   private TestSubscriber.Probe<ServerFrame> client;
   private BoundedSourceQueue<ServerFrame> buffer;
   private ActorRef<Session.Command> session;

@@ -41,8 +41,8 @@ class SessionsTest {
     testKit.shutdownTestKit();
   }
 
-  private final TestProbe<NodeRouter.Command> router = testKit.createTestProbe();
-  private final TestProbe<PresenceHub.Command> presence = testKit.createTestProbe();
+  private final TestProbe<NodeRouter.Local> router = testKit.createTestProbe();
+  private final TestProbe<PresenceHub.Local> presence = testKit.createTestProbe();
 
   private ActorRef<Sessions.Command> sessions(DeviceRegistration registry) {
     return testKit.spawn(
