@@ -3,7 +3,7 @@ package io.parley;
 import java.util.regex.Pattern;
 
 /**
- * The one rule for user, device and conversation ids (PROTOCOL.md "Identity"). Ids become Redis
+ * The one rule for user, device and conversation ids (protocol.md "Identity"). Ids become Redis
  * keys, Kafka keys and Cassandra partition keys, so the alphabet is kept to characters that need no
  * escaping anywhere.
  */

@@ -16,7 +16,7 @@ import java.time.Instant;
 import java.util.Date;
 
 /**
- * Checks client tokens (PROTOCOL.md "Identity"): an HS256 JWT signed with the server's secret, not
+ * Checks client tokens (protocol.md "Identity"): an HS256 JWT signed with the server's secret, not
  * expired (no leeway), whose {@code sub} is a valid user id. Any other input, however malformed, is
  * {@link Rejected}; this class never throws on a token. Thread-safe.
  */

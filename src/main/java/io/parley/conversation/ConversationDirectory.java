@@ -19,7 +19,7 @@ import org.apache.pekko.stream.javadsl.Source;
  */
 public final class ConversationDirectory {
 
-  /** One row of the list, as PROTOCOL.md names its fields. */
+  /** One row of the list, as protocol.md names its fields. */
   public record Summary(
       String conversationId, List<String> members, String title, long lastSeq, long readSeq) {}
 
@@ -48,7 +48,7 @@ public final class ConversationDirectory {
     this.system = system;
   }
 
-  /** All of them: the call of PROTOCOL.md. */
+  /** All of them: the call of protocol.md. */
   public CompletionStage<Page> conversationsOf(String userId) {
     return index
         .list(userId)

@@ -10,7 +10,7 @@ import java.util.List;
 /**
  * The newest acked messages of one conversation, kept in the entity's memory so that a {@code sync}
  * right after an {@code ack} finds the message although Cassandra is written later, from Kafka
- * (ARCHITECTURE.md invariant 4, ADR 0006).
+ * (architecture.md invariant 4, ADR 0006).
  *
  * <p>Guarantee: every acked message with {@code seq > floor()} is here. The floor rises as old
  * messages are evicted (bounded memory: {@code capacity} messages); after a restart it is the

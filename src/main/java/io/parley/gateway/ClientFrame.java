@@ -2,7 +2,7 @@ package io.parley.gateway;
 
 import java.util.Set;
 
-/** A frame a client sends over the WebSocket (PROTOCOL.md "Client to server"), once validated. */
+/** A frame a client sends over the WebSocket (protocol.md "Client to server"), once validated. */
 public sealed interface ClientFrame {
 
   /** The wire {@code type}, so that errors can name the frame they answer. */

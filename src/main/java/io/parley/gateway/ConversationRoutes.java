@@ -24,7 +24,7 @@ import org.apache.pekko.http.javadsl.server.PathMatchers;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.javadsl.unmarshalling.Unmarshaller;
 
-/** The conversation REST calls of PROTOCOL.md: decode, ask the conversation, encode. */
+/** The conversation REST calls of protocol.md: decode, ask the conversation, encode. */
 public final class ConversationRoutes extends AllDirectives {
 
   /** {@code POST /api/conversations} body. */
@@ -149,7 +149,7 @@ public final class ConversationRoutes extends AllDirectives {
                 }));
   }
 
-  /** PROTOCOL.md's {@code conversations}, plus {@code hasMore} and the {@code next} cursor. */
+  /** protocol.md's {@code conversations}, plus {@code hasMore} and the {@code next} cursor. */
   private static Map<String, Object> listView(ConversationDirectory.Page page) {
     Map<String, Object> view = new LinkedHashMap<>();
     view.put("conversations", page.conversations());

@@ -22,7 +22,7 @@ import org.apache.pekko.actor.typed.javadsl.AskPattern;
 public final class Drain {
   private Drain() {}
 
-  public static void register(ActorSystem<?> system, ActorRef<NodeRouter.Command> router) {
+  public static void register(ActorSystem<?> system, ActorRef<NodeRouter.DrainAll> router) {
     Config config = system.settings().config().getConfig("parley.drain");
     Duration readinessDelay = config.getDuration("readiness-delay");
     Duration spread = config.getDuration("spread");

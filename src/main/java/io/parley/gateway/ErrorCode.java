@@ -3,7 +3,7 @@ package io.parley.gateway;
 import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
-/** The {@code code} of an {@code error} frame (PROTOCOL.md). */
+/** The {@code code} of an {@code error} frame (protocol.md). */
 public enum ErrorCode {
   BAD_REQUEST,
   UNAUTHORIZED,

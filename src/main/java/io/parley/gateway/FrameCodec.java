@@ -28,7 +28,7 @@ import java.util.function.Function;
 
 /**
  * Turns WebSocket text into {@link ClientFrame}s and {@link ServerFrame}s into text, by
- * PROTOCOL.md. Decoding is strict about the fields each frame type defines, ignores fields it does
+ * protocol.md. Decoding is strict about the fields each frame type defines, ignores fields it does
  * not know (clients may be newer than the server) and never throws: any input, however hostile,
  * becomes {@link Decoded} or {@link Invalid}. The 64 KiB frame limit is not checked here; the
  * WebSocket stage closes the connection for that. Thread-safe.
@@ -111,7 +111,7 @@ public final class FrameCodec {
     return reader.apply(fields);
   }
 
-  /** PROTOCOL.md: ref echoes the idempotencyKey, or else the offending frame's type. */
+  /** protocol.md: ref echoes the idempotencyKey, or else the offending frame's type. */
   private static String errorRef(JsonNode json) {
     JsonNode key = json.get("idempotencyKey");
     if (key != null && key.isTextual()) {

@@ -10,7 +10,7 @@ import java.util.OptionalLong;
 import java.util.regex.Pattern;
 
 /**
- * The fields of one client frame, each read by PROTOCOL.md's rule for it. A field that breaks its
+ * The fields of one client frame, each read by protocol.md's rule for it. A field that breaks its
  * rule throws a {@link FrameRejection} naming the field. JSON {@code null} counts as absent, for
  * clients whose serializers write every field.
  */

@@ -42,6 +42,6 @@ public final class GatewayRoutes extends AllDirectives {
     if (!Ids.isValid(deviceId)) {
       return HttpErrors.complete(ErrorCode.BAD_REQUEST, "device ids are " + Ids.RULE);
     }
-    return handleWebSocketMessages(connections.connect(userId, deviceId));
+    return onSuccess(connections.connect(userId, deviceId), this::handleWebSocketMessages);
   }
 }

@@ -11,7 +11,7 @@ import org.apache.pekko.http.javadsl.server.RejectionHandler;
 import org.apache.pekko.http.javadsl.server.Route;
 import org.apache.pekko.http.scaladsl.model.EntityStreamSizeException;
 
-/** REST errors as PROTOCOL.md has them: {@code {"error":{"code":…,"message":…}}} and a status. */
+/** REST errors as protocol.md has them: {@code {"error":{"code":…,"message":…}}} and a status. */
 public final class HttpErrors {
   private HttpErrors() {}
 

@@ -5,7 +5,7 @@ import java.util.Optional;
 
 /**
  * The paging parameters of {@code GET /api/conversations}: {@code limit} (1 to 500) and {@code
- * after} (the {@code next} of the page before). Neither means the whole list, as PROTOCOL.md has
+ * after} (the {@code next} of the page before). Neither means the whole list, as protocol.md has
  * it; anything else is a clear 400.
  */
 record ListQuery(String after, int limit) {

@@ -7,9 +7,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * A frame the server sends over the WebSocket (PROTOCOL.md "Server to client"). Encoded by {@link
+ * A frame the server sends over the WebSocket (protocol.md "Server to client"). Encoded by {@link
  * FrameCodec}: {@code type} first, then the record components in declaration order, which is the
- * order of PROTOCOL.md's examples.
+ * order of protocol.md's examples.
  */
 @JsonTypeInfo(use = JsonTypeInfo.Id.NAME, include = JsonTypeInfo.As.PROPERTY, property = "type")
 public sealed interface ServerFrame {

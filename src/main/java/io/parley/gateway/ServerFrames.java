@@ -53,7 +53,7 @@ final class ServerFrames {
     };
   }
 
-  /** PROTOCOL.md: {@code ref} echoes the idempotencyKey where there is one, else the frame type. */
+  /** protocol.md: {@code ref} echoes the idempotencyKey where there is one, else the frame type. */
   static String refOf(ClientFrame frame) {
     return frame instanceof ClientFrame.Send send ? send.idempotencyKey() : frame.type();
   }

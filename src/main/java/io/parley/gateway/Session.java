@@ -1,18 +1,12 @@
 package io.parley.gateway;
 
-import io.parley.conversation.Conversation;
+import com.typesafe.config.Config;
 import io.parley.history.HistoryService;
 import io.parley.presence.PresenceHub;
-import io.parley.registry.ConnectionRegistry;
 import io.parley.routing.NodeRouter;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayDeque;
-import java.util.Deque;
-import java.util.HashSet;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -21,19 +15,20 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.StashBuffer;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.sharding.typed.javadsl.ClusterSharding;
-import org.apache.pekko.cluster.sharding.typed.javadsl.EntityRef;
 
 /**
  * One connected device, on the node that holds its socket. It registers the device in Redis
  * (refreshed every heartbeat, removed on close), attaches to the node's {@link NodeRouter} for
  * pushes, turns client frames into conversation commands, and writes answers and pushes to the
- * bounded {@link Outbound} buffer.
+ * bounded {@link Outbound} buffer. Sessions are children of the node's {@link Sessions}.
  *
  * <p>Bounded: at most {@code maxInFlight} client requests are outstanding; past that the socket is
  * not read (backpressure), so a fast client cannot grow this actor's mailbox. A client that does
  * not drain its pushes is told {@code reconnect} with reason {@code slow_consumer} and, if it still
  * does not read, dropped.
+ *
+ * <p>Best effort on the registry: a failed registration or refresh is logged and counted, and the
+ * session keeps serving its socket (the client catches up on missed pushes with {@code sync}).
  */
 public final class Session {
 
@@ -73,19 +68,15 @@ public final class Session {
     INSTANCE
   }
 
-  /** {@code askedAt}: System.nanoTime() when the frame was read. */
-  private record ConversationReplied(
-      ClientFrame frame, long askedAt, Conversation.Reply reply, Throwable failure)
-      implements Command {}
-
-  private record HistoryAnswered(
-      ClientFrame.Sync sync, HistoryService.Answer answer, Throwable failure) implements Command {}
-
   private enum Heartbeat implements Command {
     INSTANCE
   }
 
-  private record Registered(boolean ok) implements Command {}
+  /** The first registration's outcome: {@code failure} is null when it succeeded. */
+  private record Registered(Throwable failure) implements Command {}
+
+  /** A heartbeat's refresh of the registry entry: {@code failure} is null when it succeeded. */
+  private record Refreshed(Throwable failure) implements Command {}
 
   private enum OutboundTimeout implements Command {
     INSTANCE
@@ -95,133 +86,138 @@ public final class Session {
     INSTANCE
   }
 
-  /** What a session needs from its node. */
+  /** A session's configuration ({@code parley.gateway}, and the presence limit per connection). */
   public record Settings(
-      String node,
-      ConnectionRegistry registry,
-      ActorRef<NodeRouter.Command> router,
       Duration heartbeatInterval,
       Duration askTimeout,
       int maxInFlight,
       /* how long a client told to reconnect as a slow consumer may take to read its last frames */
       Duration slowClientGrace,
       RateLimits.Settings rateLimits,
-      HistoryService history,
-      ActorRef<PresenceHub.Command> presence,
       /* conversations a connection may have open at once */
-      int maxOpen) {}
+      int maxOpen) {
+
+    /** From the whole configuration: {@code parley.gateway} and {@code parley.presence}. */
+    public static Settings fromConfig(Config config) {
+      Config gateway = config.getConfig("parley.gateway");
+      return new Settings(
+          gateway.getDuration("heartbeat-interval"),
+          gateway.getDuration("ask-timeout"),
+          gateway.getInt("max-in-flight"),
+          gateway.getDuration("slow-client-grace"),
+          RateLimits.Settings.fromConfig(gateway.getConfig("rate-limit")),
+          config.getInt("parley.presence.max-open-per-connection"));
+    }
+  }
+
+  /** What a session uses of its node, handed in by the wiring ({@code node}: its registry name). */
+  public record Dependencies(
+      String node,
+      DeviceRegistration registry,
+      ActorRef<NodeRouter.Local> router,
+      HistoryService history,
+      ActorRef<PresenceHub.Local> presence) {}
 
   private final ActorContext<Command> context;
   private final TimerScheduler<Command> timers;
   private final String userId;
   private final String deviceId;
   private final Settings settings;
+  private final Dependencies node;
   private final ActorRef<NodeRouter.Delivery> inbox;
-  private final Deque<ActorRef<StreamAck>> heldAcks = new ArrayDeque<>();
+  private final RateLimits rateLimits;
+  private final ClientRequests requests;
+  private final GatewayMetrics metrics;
   private Outbound outbound;
-  private int inFlight;
   private boolean slowClient;
 
   /** Set when the node drains: the session closes once its outstanding requests are answered. */
   private String leaveReason;
-
-  private final RateLimits rateLimits;
-  private final GatewayMetrics metrics;
-
-  /** Conversations this device has open: it sees their presence and typing. */
-  private final Set<String> opened = new HashSet<>();
 
   private Session(
       ActorContext<Command> context,
       TimerScheduler<Command> timers,
       String userId,
       String deviceId,
-      Settings settings) {
+      Settings settings,
+      Dependencies node) {
     this.context = context;
     this.timers = timers;
     this.userId = userId;
     this.deviceId = deviceId;
     this.settings = settings;
+    this.node = node;
     this.inbox = context.messageAdapter(NodeRouter.Delivery.class, Routed::new);
     this.rateLimits = new RateLimits(settings.rateLimits());
+    this.requests =
+        new ClientRequests(context, userId, deviceId, settings, node, inbox, this::push);
     this.metrics = GatewayMetrics.get(context.getSystem());
   }
 
-  public static Behavior<Command> create(String userId, String deviceId, Settings settings) {
+  public static Behavior<Command> create(
+      String userId, String deviceId, Settings settings, Dependencies node) {
     // Every log line of this session names its user and device (fields of the JSON log format).
     return Behaviors.withMdc(
         Command.class,
         Map.of("userId", userId, "deviceId", deviceId),
-        connecting(userId, deviceId, settings));
+        Behaviors.setup(
+            context ->
+                Behaviors.withTimers(
+                    timers -> {
+                      // The socket stage materializes right after the upgrade; give up if it
+                      // never does.
+                      timers.startSingleTimer(OutboundTimeout.INSTANCE, Duration.ofSeconds(30));
+                      return new Session(context, timers, userId, deviceId, settings, node)
+                          .awaitingOutbound();
+                    })));
   }
 
-  private static Behavior<Command> connecting(String userId, String deviceId, Settings settings) {
-    return Behaviors.setup(
-        context ->
-            Behaviors.withTimers(
-                timers -> {
-                  // The socket stage materializes right after the upgrade; give up if it never
-                  // does.
-                  timers.startSingleTimer(OutboundTimeout.INSTANCE, Duration.ofSeconds(30));
-                  return new Session(context, timers, userId, deviceId, settings)
-                      .awaitingOutbound();
-                }));
-  }
+  // ---- Lifecycle: outbound, then registration, then connected ----
 
   private Behavior<Command> awaitingOutbound() {
     return Behaviors.withStash(
         STASH_LIMIT,
         stash ->
             Behaviors.receive(Command.class)
-                .onMessage(
-                    OutboundReady.class,
-                    ready -> {
-                      timers.cancel(OutboundTimeout.INSTANCE);
-                      outbound = ready.outbound();
-                      metrics.connections.incrementAndGet(); // cleanUp counts it out
-                      return registering(stash);
-                    })
+                .onMessage(OutboundReady.class, ready -> onOutboundReady(ready, stash))
                 .onMessage(OutboundTimeout.class, timeout -> Behaviors.stopped())
                 .onMessage(ClientGone.class, gone -> Behaviors.stopped())
                 .onAnyMessage(message -> stashed(stash, message))
                 .build());
   }
 
-  /**
-   * {@code welcome} promises pushes, so it waits until the device is in the registry (or that
-   * failed: the client still gets history through {@code sync}).
-   */
-  private Behavior<Command> registering(StashBuffer<Command> stash) {
+  private Behavior<Command> onOutboundReady(OutboundReady ready, StashBuffer<Command> stash) {
+    timers.cancel(OutboundTimeout.INSTANCE);
+    outbound = ready.outbound();
+    metrics.connections.incrementAndGet(); // cleanUp counts it out
+    // `welcome` promises pushes, so it waits until the device is in the registry (or that failed:
+    // the client still gets history through `sync`).
     context.pipeToSelf(
-        settings.registry().register(userId, deviceId, settings.node()),
-        (ok, failure) -> new Registered(failure == null));
+        node.registry().register(userId, deviceId, node.node()),
+        (ok, failure) -> new Registered(failure));
     return Behaviors.receive(Command.class)
-        .onMessage(
-            Registered.class,
-            registered -> {
-              if (!registered.ok()) {
-                metrics.registryErrors.increment();
-                context
-                    .getLog()
-                    .warn(
-                        "could not register a device of {}; pushes may miss it until the next"
-                            + " heartbeat",
-                        userId);
-              }
-              push(
-                  new ServerFrame.Welcome(
-                      userId,
-                      deviceId,
-                      settings.node(),
-                      (int) settings.heartbeatInterval().toSeconds()));
-              settings.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
-              settings.presence().tell(new PresenceHub.DeviceActive(userId));
-              timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
-              return stash.unstashAll(connected());
-            })
+        .onMessage(Registered.class, registered -> onRegistered(registered, stash))
         .onMessage(ClientGone.class, gone -> Behaviors.stopped(this::cleanUp))
         .onAnyMessage(message -> stashed(stash, message))
         .build();
+  }
+
+  private Behavior<Command> onRegistered(Registered registered, StashBuffer<Command> stash) {
+    if (registered.failure() != null) {
+      metrics.registryErrors.increment();
+      context
+          .getLog()
+          .warn(
+              "could not register a device of {}; pushes may miss it until the next heartbeat",
+              userId);
+    }
+    push(
+        new ServerFrame.Welcome(
+            userId, deviceId, node.node(), (int) settings.heartbeatInterval().toSeconds()));
+    node.router().tell(new NodeRouter.Attach(userId, deviceId, inbox));
+    node.presence().tell(new PresenceHub.DeviceActive(userId));
+    timers.startTimerAtFixedRate(Heartbeat.INSTANCE, settings.heartbeatInterval());
+    return stash.unstashAll(connected());
   }
 
   private static Behavior<Command> stashed(StashBuffer<Command> stash, Command message) {
@@ -231,46 +227,27 @@ public final class Session {
 
   private Behavior<Command> connected() {
     return Behaviors.receive(Command.class)
-        .onMessage(
-            StreamStarted.class,
-            started -> {
-              started.ackTo().tell(StreamAck.INSTANCE);
-              return Behaviors.same();
-            })
+        .onMessage(StreamStarted.class, started -> acked(started.ackTo()))
         .onMessage(Inbound.class, this::onInbound)
-        .onMessage(ConversationReplied.class, this::onConversationReplied)
-        .onMessage(Routed.class, this::onRouted)
-        .onMessage(HistoryAnswered.class, this::onHistoryAnswered)
-        .onMessage(
-            LeaveDeadline.class,
-            deadline -> {
-              finishWithReconnect();
-              return Behaviors.same();
-            })
-        .onMessage(
-            Heartbeat.class,
-            beat -> {
-              heartbeat();
-              return Behaviors.same();
-            })
-        .onMessage(
-            SlowClientDeadline.class,
-            deadline -> {
-              outbound.abort("slow consumer did not read its last frames");
-              return Behaviors.stopped();
-            })
+        .onMessage(ClientRequests.Answer.class, this::onAnswer)
+        .onMessage(Routed.class, routed -> onDelivery(routed.delivery()))
+        .onMessage(Heartbeat.class, beat -> heartbeat())
+        .onMessage(Refreshed.class, this::onRefreshed)
+        .onMessage(LeaveDeadline.class, deadline -> finishWithReconnect())
+        .onMessage(SlowClientDeadline.class, deadline -> onSlowClientDeadline())
         .onMessage(ClientGone.class, gone -> Behaviors.stopped())
-        .onSignal(
-            PostStop.class,
-            stopped -> {
-              cleanUp();
-              return Behaviors.same();
-            })
+        .onSignal(PostStop.class, stopped -> cleanUp())
         .build();
   }
 
-  private Behavior<Command> onRouted(Routed routed) {
-    NodeRouter.Delivery delivery = routed.delivery();
+  private Behavior<Command> acked(ActorRef<StreamAck> ackTo) {
+    ackTo.tell(StreamAck.INSTANCE);
+    return Behaviors.same();
+  }
+
+  // ---- Pushes from the router and the presence hub ----
+
+  private Behavior<Command> onDelivery(NodeRouter.Delivery delivery) {
     if (delivery instanceof NodeRouter.Push push) {
       metrics.deliveryLatency.record(
           Duration.between(push.record().sentAt(), Instant.now()).toNanos(), TimeUnit.NANOSECONDS);
@@ -283,39 +260,82 @@ public final class Session {
       push(new ServerFrame.TypingNotice(typing.conversationId(), typing.userId()));
     } else if (delivery instanceof NodeRouter.Refresh) {
       heartbeat();
-    } else if (routed.delivery() instanceof NodeRouter.Leave leave && leaveReason == null) {
-      // Answers to requests already made still go out; then `reconnect` and the close.
-      leaveReason = leave.reason();
-      timers.startSingleTimer(LeaveDeadline.INSTANCE, settings.askTimeout());
-      closeIfLeavingAndIdle();
+    } else if (delivery instanceof NodeRouter.Leave leave) {
+      onLeave(leave);
     }
     return Behaviors.same();
   }
 
-  /** The registry entry and presence, refreshed on each heartbeat (and when Redis came back). */
-  private void heartbeat() {
-    refreshRegistration();
-    settings.presence().tell(new PresenceHub.DeviceActive(userId));
+  /** The node drains: answers to requests already made still go out; then the close. */
+  private void onLeave(NodeRouter.Leave leave) {
+    if (leaveReason == null) {
+      leaveReason = leave.reason();
+      timers.startSingleTimer(LeaveDeadline.INSTANCE, settings.askTimeout());
+      closeIfLeavingAndIdle();
+    }
   }
 
   private void closeIfLeavingAndIdle() {
-    if (leaveReason != null && inFlight == 0) {
+    if (leaveReason != null && requests.idle()) {
       finishWithReconnect();
     }
   }
 
-  private void finishWithReconnect() {
+  private Behavior<Command> finishWithReconnect() {
     outbound.finishWith(new ServerFrame.Reconnect(leaveReason));
+    return Behaviors.same();
   }
 
+  // ---- Registry and presence upkeep ----
+
+  /** The registry entry and presence, refreshed on each heartbeat (and when Redis came back). */
+  private Behavior<Command> heartbeat() {
+    // The outcome comes back as a message: the log may only be used on the actor's own thread.
+    context.pipeToSelf(
+        node.registry().register(userId, deviceId, node.node()),
+        (ok, failure) -> new Refreshed(failure));
+    node.presence().tell(new PresenceHub.DeviceActive(userId));
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> onRefreshed(Refreshed refreshed) {
+    if (refreshed.failure() != null) {
+      metrics.registryErrors.increment();
+      context
+          .getLog()
+          .warn(
+              "registry refresh failed for a device of {}: {}",
+              userId,
+              refreshed.failure().toString());
+    }
+    return Behaviors.same();
+  }
+
+  private Behavior<Command> cleanUp() {
+    metrics.connections.decrementAndGet();
+    timers.cancelAll();
+    node.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
+    ActorRef<PresenceHub.Local> presence = node.presence();
+    presence.tell(new PresenceHub.ViewerGone(inbox));
+    Instant gone = Instant.now();
+    // Presence checks the registry for other devices, so it hears of this one after removal.
+    node.registry()
+        .unregister(userId, deviceId, node.node())
+        .whenComplete(
+            (removed, failure) -> presence.tell(new PresenceHub.DeviceGone(userId, gone)));
+    outbound.complete();
+    return Behaviors.same();
+  }
+
+  // ---- The socket: one frame at a time ----
+
   private Behavior<Command> onInbound(Inbound inbound) {
-    Received received = inbound.received();
     if (leaveReason != null) {
       push(
           ServerFrames.error(ErrorCode.UNAVAILABLE, "this node is shutting down; reconnect", null));
-      inbound.ackTo().tell(StreamAck.INSTANCE);
-      return Behaviors.same();
+      return acked(inbound.ackTo());
     }
+    Received received = inbound.received();
     if (received instanceof Received.Oversized oversized) {
       outbound.finishWith(
           ServerFrames.error(
@@ -326,22 +346,23 @@ public final class Session {
     }
     if (received instanceof Received.Binary) {
       push(ServerFrames.error(ErrorCode.BAD_REQUEST, "binary frames are not supported", null));
-    } else if (received instanceof Received.Text text
-        && text.decoded() instanceof DecodeResult.Invalid invalid) {
-      push(invalid.error());
-    } else if (received instanceof Received.Text text
-        && text.decoded() instanceof DecodeResult.Decoded decoded) {
-      onFrame(decoded.frame());
+    } else if (received instanceof Received.Text text) {
+      onDecoded(text.decoded());
     }
-    if (inFlight < settings.maxInFlight()) {
-      inbound.ackTo().tell(StreamAck.INSTANCE);
-    } else {
-      heldAcks.add(inbound.ackTo()); // read the socket again once an answer comes back
-    }
+    requests.readNextOrHold(inbound.ackTo());
     return Behaviors.same();
   }
 
-  private void onFrame(ClientFrame frame) {
+  private void onDecoded(DecodeResult decoded) {
+    if (decoded instanceof DecodeResult.Invalid invalid) {
+      push(invalid.error());
+    } else if (decoded instanceof DecodeResult.Decoded valid && withinRateLimit(valid.frame())) {
+      requests.onFrame(valid.frame());
+    }
+  }
+
+  /** False when the frame was refused: {@code rate_limited}, or the close of an abusive client. */
+  private boolean withinRateLimit(ClientFrame frame) {
     RateLimits.Verdict verdict = rateLimits.check(frame);
     if (verdict == RateLimits.Verdict.ABUSIVE) {
       outbound.finishWith(
@@ -351,129 +372,18 @@ public final class Session {
               ServerFrames.refOf(frame)));
     } else if (verdict == RateLimits.Verdict.LIMITED) {
       push(ServerFrames.error(ErrorCode.RATE_LIMITED, "slow down", ServerFrames.refOf(frame)));
-    } else if (frame instanceof ClientFrame.Ping) {
-      push(new ServerFrame.Pong());
-    } else if (frame instanceof ClientFrame.Send send) {
-      metrics.sends.increment();
-      askConversation(
-          frame,
-          send.conversationId(),
-          replyTo ->
-              new Conversation.Send(userId, deviceId, send.idempotencyKey(), send.body(), replyTo));
-    } else if (frame instanceof ClientFrame.Sync sync) {
-      inFlight++;
-      context.pipeToSelf(
-          settings.history().after(userId, sync.conversationId(), sync.afterSeq(), sync.limit()),
-          (answer, failure) -> new HistoryAnswered(sync, answer, failure));
-    } else if (frame instanceof ClientFrame.Receipt receipt) {
-      askConversation(
-          frame,
-          receipt.conversationId(),
-          replyTo ->
-              new Conversation.MarkReceipt(
-                  userId,
-                  deviceId,
-                  receipt.seq(),
-                  Conversation.ReceiptKind.valueOf(receipt.kind().toUpperCase(Locale.ROOT)),
-                  replyTo));
-    } else if (frame instanceof ClientFrame.Close close && opened.remove(close.conversationId())) {
-      settings.presence().tell(new PresenceHub.Unview(inbox, close.conversationId()));
-    } else if (frame instanceof ClientFrame.Typing typing
-        && opened.contains(typing.conversationId())) {
-      settings.presence().tell(new PresenceHub.Typing(typing.conversationId(), userId));
-    } else if (frame instanceof ClientFrame.Open open
-        && opened.size() >= settings.maxOpen()
-        && !opened.contains(open.conversationId())) {
-      push(
-          ServerFrames.error(
-              ErrorCode.BAD_REQUEST,
-              "at most " + settings.maxOpen() + " conversations may be open; close one first",
-              frame.type()));
-    } else if (frame instanceof ClientFrame.ConversationFrame about) {
-      // Opening, closing or typing in a conversation not open here: only members may (a member's
-      // close of a conversation not open changes nothing).
-      askConversation(
-          frame, about.conversationId(), replyTo -> new Conversation.GetInfo(userId, replyTo));
     }
+    return verdict == RateLimits.Verdict.ALLOWED;
   }
 
-  private void askConversation(
-      ClientFrame frame,
-      String conversationId,
-      org.apache.pekko.japi.function.Function<ActorRef<Conversation.Reply>, Conversation.Command>
-          command) {
-    inFlight++;
-    long askedAt = System.nanoTime();
-    EntityRef<Conversation.Command> conversation =
-        ClusterSharding.get(context.getSystem())
-            .entityRefFor(Conversation.ENTITY_KEY, conversationId);
-    context.ask(
-        Conversation.Reply.class,
-        conversation,
-        settings.askTimeout(),
-        command,
-        (reply, failure) -> new ConversationReplied(frame, askedAt, reply, failure));
-  }
-
-  private Behavior<Command> onHistoryAnswered(HistoryAnswered answered) {
-    answerArrived();
-    ClientFrame.Sync sync = answered.sync();
-    if (answered.failure() != null) {
-      push(
-          ServerFrames.error(
-              ErrorCode.UNAVAILABLE, "history is unavailable, try again", sync.type()));
-    } else if (answered.answer() instanceof HistoryService.Answer.Refused refused) {
-      push(ServerFrames.rejected(refused.rejected(), sync.type()));
-    } else if (answered.answer() instanceof HistoryService.Answer.Found found) {
-      push(ServerFrames.history(sync.conversationId(), found));
-    }
+  private Behavior<Command> onAnswer(ClientRequests.Answer answer) {
+    requests.onAnswer(answer);
     closeIfLeavingAndIdle();
     return Behaviors.same();
   }
 
-  /** One outstanding request less: read the socket again if it was paused. */
-  private void answerArrived() {
-    inFlight--;
-    ActorRef<StreamAck> held = heldAcks.poll();
-    if (held != null) {
-      held.tell(StreamAck.INSTANCE);
-    }
-  }
 
-  private Behavior<Command> onConversationReplied(ConversationReplied replied) {
-    answerArrived();
-    String ref = ServerFrames.refOf(replied.frame());
-    Conversation.Reply reply = replied.reply();
-    if (replied.failure() != null) {
-      push(
-          ServerFrames.error(
-              ErrorCode.UNAVAILABLE, "the conversation did not answer in time", ref));
-    } else if (reply instanceof Conversation.Rejected rejected) {
-      push(ServerFrames.rejected(rejected, ref));
-    } else if (reply instanceof Conversation.Acked acked) {
-      metrics.acks.increment();
-      metrics.ackLatency.record(System.nanoTime() - replied.askedAt(), TimeUnit.NANOSECONDS);
-      push(
-          new ServerFrame.Ack(
-              acked.conversationId(), acked.idempotencyKey(), acked.seq(), acked.sentAt()));
-    } else if (reply instanceof Conversation.Info info) {
-      onMember(replied.frame(), info);
-    }
-    // An accepted receipt has no answer: the other devices get it.
-    closeIfLeavingAndIdle();
-    return Behaviors.same();
-  }
-
-  /** The membership check of an {@code open} or {@code typing} passed. */
-  private void onMember(ClientFrame frame, Conversation.Info info) {
-    if (frame instanceof ClientFrame.Open open && opened.add(open.conversationId())) {
-      settings
-          .presence()
-          .tell(new PresenceHub.View(inbox, userId, open.conversationId(), info.members()));
-    } else if (frame instanceof ClientFrame.Typing typing) {
-      settings.presence().tell(new PresenceHub.Typing(typing.conversationId(), userId));
-    }
-  }
+  // ---- Outbound ----
 
   private void push(ServerFrame frame) {
     if (slowClient) {
@@ -487,37 +397,8 @@ public final class Session {
     }
   }
 
-  private void refreshRegistration() {
-    settings
-        .registry()
-        .register(userId, deviceId, settings.node())
-        .whenComplete(
-            (ok, failure) -> {
-              if (failure != null) {
-                metrics.registryErrors.increment();
-                context
-                    .getLog()
-                    .warn(
-                        "registry refresh failed for a device of {}: {}",
-                        userId,
-                        failure.toString());
-              }
-            });
-  }
-
-  private void cleanUp() {
-    metrics.connections.decrementAndGet();
-    timers.cancelAll();
-    settings.router().tell(new NodeRouter.Detach(userId, deviceId, inbox));
-    ActorRef<PresenceHub.Command> presence = settings.presence();
-    presence.tell(new PresenceHub.ViewerGone(inbox));
-    Instant gone = Instant.now();
-    // Presence checks the registry for other devices, so it hears of this one after removal.
-    settings
-        .registry()
-        .unregister(userId, deviceId, settings.node())
-        .whenComplete(
-            (removed, failure) -> presence.tell(new PresenceHub.DeviceGone(userId, gone)));
-    outbound.complete();
+  private Behavior<Command> onSlowClientDeadline() {
+    outbound.abort("slow consumer did not read its last frames");
+    return Behaviors.stopped();
   }
 }

@@ -1,12 +1,13 @@
 package io.parley.gateway;
 
+import com.typesafe.config.Config;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.pekko.NotUsed;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
-import org.apache.pekko.actor.typed.Props;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
 import org.apache.pekko.http.javadsl.model.ws.Message;
 import org.apache.pekko.http.javadsl.model.ws.TextMessage;
 import org.apache.pekko.stream.KillSwitches;
@@ -24,29 +25,37 @@ import org.apache.pekko.stream.typed.javadsl.ActorSink;
 public final class WebSocketConnections {
 
   /** Settings of the socket stage. */
-  public record Limits(int maxFrameChars, int outboundBuffer) {}
+  public record Limits(int maxFrameChars, int outboundBuffer) {
+
+    /** From {@code parley.gateway}. */
+    public static Limits fromConfig(Config gateway) {
+      return new Limits(gateway.getInt("max-frame-chars"), gateway.getInt("outbound-buffer"));
+    }
+  }
+
+  /** How long the node's {@link Sessions} may take to start a session. */
+  private static final Duration SPAWN_TIMEOUT = Duration.ofSeconds(5);
 
   private final ActorSystem<?> system;
-  private final Session.Settings sessionSettings;
+  private final ActorRef<Sessions.Command> sessions;
   private final Limits limits;
   private final FrameCodec codec = new FrameCodec();
-  private final AtomicLong connections = new AtomicLong();
 
   public WebSocketConnections(
-      ActorSystem<?> system, Session.Settings sessionSettings, Limits limits) {
+      ActorSystem<?> system, ActorRef<Sessions.Command> sessions, Limits limits) {
     this.system = system;
-    this.sessionSettings = sessionSettings;
+    this.sessions = sessions;
     this.limits = limits;
   }
 
-  /** A new session for this device and the flow that serves its socket. */
-  public Flow<Message, Message, NotUsed> connect(String userId, String deviceId) {
-    ActorRef<Session.Command> session =
-        system.systemActorOf(
-            Session.create(userId, deviceId, sessionSettings),
-            "session-" + connections.incrementAndGet(),
-            Props.empty());
-    return Flow.fromSinkAndSourceCoupled(inbound(session), outbound(session));
+  /** A new session for this device, then the flow that serves its socket. */
+  public CompletionStage<Flow<Message, Message, NotUsed>> connect(String userId, String deviceId) {
+    return AskPattern.<Sessions.Command, ActorRef<Session.Command>>ask(
+            sessions,
+            replyTo -> new Sessions.Connect(userId, deviceId, replyTo),
+            SPAWN_TIMEOUT,
+            system.scheduler())
+        .thenApply(session -> Flow.fromSinkAndSourceCoupled(inbound(session), outbound(session)));
   }
 
   private Sink<Message, NotUsed> inbound(ActorRef<Session.Command> session) {

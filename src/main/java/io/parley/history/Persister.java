@@ -58,16 +58,49 @@ public final class Persister {
 
   private final ActorSystem<?> system;
   private final MessageStore store;
-  private final Config settings;
+  private final Settings settings;
   private final AtomicReference<Consumer.Control> control = new AtomicReference<>();
   private final AtomicLong lag = new AtomicLong(-1);
   private final Counter written;
   private final Counter poison;
 
-  private Persister(ActorSystem<?> system, MessageStore store) {
+  /** {@code parley.history.persister} (history.conf) and the topic it reads. */
+  public record Settings(
+      String bootstrapServers,
+      String topic,
+      String groupId,
+      int maxStep,
+      int maxBatchRows,
+      long maxBatchBytes,
+      int parallelism,
+      Duration minBackoff,
+      Duration maxBackoff,
+      Duration restartMinBackoff,
+      Duration restartMaxBackoff,
+      Duration lagInterval) {
+
+    public static Settings fromConfig(Config config) {
+      Config persister = config.getConfig("parley.history.persister");
+      return new Settings(
+          config.getString("parley.kafka.bootstrap-servers"),
+          config.getString("parley.kafka.messages-topic"),
+          persister.getString("group-id"),
+          persister.getInt("max-step"),
+          persister.getInt("max-batch-rows"),
+          persister.getBytes("max-batch-bytes"),
+          persister.getInt("parallelism"),
+          persister.getDuration("min-backoff"),
+          persister.getDuration("max-backoff"),
+          persister.getDuration("restart-min-backoff"),
+          persister.getDuration("restart-max-backoff"),
+          persister.getDuration("lag-interval"));
+    }
+  }
+
+  private Persister(ActorSystem<?> system, MessageStore store, Settings settings) {
     this.system = system;
     this.store = store;
-    this.settings = system.settings().config().getConfig("parley.history.persister");
+    this.settings = settings;
     Metrics metrics = Metrics.get(system);
     written = metrics.counter("parley_persister_written_total", "Messages written to history");
     poison =
@@ -82,8 +115,8 @@ public final class Persister {
    * committed: the next owner of their partitions writes them again, which idempotent writes make
    * harmless.
    */
-  public static Persister start(ActorSystem<?> system, MessageStore store) {
-    Persister persister = new Persister(system, store);
+  public static Persister start(ActorSystem<?> system, MessageStore store, Settings settings) {
+    Persister persister = new Persister(system, store, settings);
     persister.run();
     CoordinatedShutdown.get(system)
         .addTask(CoordinatedShutdown.PhaseServiceStop(), "parley-persister", persister::stop);
@@ -96,20 +129,16 @@ public final class Persister {
   }
 
   private void run() {
-    Config config = system.settings().config();
     ConsumerSettings<String, byte[]> consumer =
         ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
-            .withBootstrapServers(config.getString("parley.kafka.bootstrap-servers"))
-            .withGroupId(settings.getString("group-id"))
+            .withBootstrapServers(settings.bootstrapServers())
+            .withGroupId(settings.groupId())
             .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     CommitterSettings committer =
         CommitterSettings.create(system).withMaxInterval(Duration.ofMillis(500));
     RestartSettings restart =
-        RestartSettings.create(
-            settings.getDuration("restart-min-backoff"),
-            settings.getDuration("restart-max-backoff"),
-            0.2);
-    String topic = config.getString("parley.kafka.messages-topic");
+        RestartSettings.create(settings.restartMinBackoff(), settings.restartMaxBackoff(), 0.2);
+    String topic = settings.topic();
 
     RestartSource.onFailuresWithBackoff(
             restart,
@@ -122,13 +151,12 @@ public final class Persister {
                         })
                     // Records gather while the previous step is written: steps grow with the
                     // load, and a conversation's steps are written in log order.
-                    .batch(
-                        settings.getInt("max-step"), Persister::firstOfStep, Persister::addToStep)
+                    .batch(settings.maxStep(), Persister::firstOfStep, Persister::addToStep)
                     .mapAsync(1, this::persist)
                     .via(Committer.flow(committer)))
         .runWith(Sink.ignore(), system);
 
-    Duration interval = settings.getDuration("lag-interval");
+    Duration interval = settings.lagInterval();
     system
         .scheduler()
         .scheduleAtFixedRate(interval, interval, this::measureLag, system.executionContext());
@@ -158,10 +186,7 @@ public final class Persister {
     step.forEach(message -> read(message).ifPresent(records::add));
     HistoryBatch batch =
         HistoryBatch.of(
-            records,
-            store::bucketOf,
-            settings.getInt("max-batch-rows"),
-            settings.getBytes("max-batch-bytes"));
+            records, store::bucketOf, settings.maxBatchRows(), settings.maxBatchBytes());
     ConsumerMessage.Committable offsets =
         ConsumerMessage.createCommittableOffsetBatch(
             step.stream().map(ConsumerMessage.CommittableMessage::committableOffset).toList());
@@ -198,8 +223,7 @@ public final class Persister {
   private <T> CompletionStage<Done> writeAll(
       List<T> items, Function<T, CompletionStage<Done>> write) {
     return Source.from(items)
-        .mapAsyncUnordered(
-            settings.getInt("parallelism"), item -> untilDone(() -> write.apply(item)))
+        .mapAsyncUnordered(settings.parallelism(), item -> untilDone(() -> write.apply(item)))
         .runWith(Sink.ignore(), system);
   }
 
@@ -207,8 +231,8 @@ public final class Persister {
     return Patterns.retry(
         write,
         Integer.MAX_VALUE,
-        settings.getDuration("min-backoff"),
-        settings.getDuration("max-backoff"),
+        settings.minBackoff(),
+        settings.maxBackoff(),
         0.2,
         system.classicSystem());
   }

@@ -34,7 +34,7 @@ import org.apache.pekko.kafka.ProducerSettings;
  * <p>{@link #publish} blocks while the client has no metadata for the topic (at most {@code
  * max.block.ms}); its caller runs on a dispatcher of its own for that reason.
  */
-public final class KafkaConnector implements Extension {
+public final class KafkaConnector implements Extension, LogWriter {
 
   private static final ExtensionId<KafkaConnector> ID =
       new ExtensionId<>() {
@@ -74,6 +74,7 @@ public final class KafkaConnector implements Extension {
   }
 
   /** Completes once the broker has acknowledged the record (acks=all). */
+  @Override
   public CompletionStage<RecordMetadata> publish(String topic, String key, byte[] value) {
     CompletableFuture<RecordMetadata> acked = new CompletableFuture<>();
     try {

@@ -2,7 +2,6 @@ package io.parley.pipeline;
 
 import com.typesafe.config.Config;
 import io.micrometer.core.instrument.Counter;
-import io.parley.CborSerializable;
 import io.parley.Json;
 import io.parley.ops.Metrics;
 import io.parley.registry.Dedup;
@@ -19,8 +18,18 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  * conversations. On the broker's ack (acks=all) it remembers the idempotency key in Redis and
  * answers {@link Published}; only then may the sender be acked.
  *
- * <p>Order: records of one conversation are sent in the order they arrive here and the idempotent
- * producer keeps that order within the partition, so answers also arrive in order.
+ * <p>Order in the log: records of one conversation (one key, so one partition) are handed to the
+ * Kafka client in the order they arrive here, on this actor's one thread, and the idempotent
+ * producer ({@code enable.idempotence}, {@code max.in.flight.requests.per.connection} 5, the most
+ * idempotence allows) keeps that order through retries.
+ *
+ * <p>Order of answers: only partly. The Kafka client runs the callbacks of one partition in send
+ * order, on its one I/O thread, so the answers Kafka gives for one conversation ({@link Published},
+ * or a failure after the record was handed over) arrive in send order. But an answer given here
+ * without waiting for Kafka (the deadline passed, {@link KafkaConnector.NotSent}, or an error the
+ * client raised in {@code send}) is told at once and may overtake answers still awaited for
+ * earlier records. Across conversations there is no order. A caller that needs its answers in
+ * order must put them in order itself.
  *
  * <p>Doubt (ADR 0008): a record is handed to Kafka only within {@code publish-deadline} of its
  * key's claim, and Kafka gives up on it within {@code delivery.timeout.ms}; so once a claim is
@@ -29,13 +38,14 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
  */
 public final class Publisher {
 
-  public interface Command extends CborSerializable {}
+  /** Node-local: neither the commands nor the results cross the cluster. */
+  public interface Command {}
 
   /** {@code claimedAt}: when the send claimed its idempotency key. */
   public record Publish(MessageRecord record, Instant claimedAt, ActorRef<Result> replyTo)
       implements Command {}
 
-  public sealed interface Result extends CborSerializable permits Published, PublishFailed {
+  public sealed interface Result permits Published, PublishFailed {
     MessageRecord record();
   }
 
@@ -59,7 +69,7 @@ public final class Publisher {
   }
 
   public static Behavior<Command> create(
-      KafkaConnector kafka, Settings settings, ActorRef<Dedup.Command> dedup) {
+      LogWriter kafka, Settings settings, ActorRef<Dedup.Command> dedup) {
     return Behaviors.setup(
         context -> {
           Counter failures =
@@ -75,7 +85,7 @@ public final class Publisher {
   }
 
   private static Behavior<Command> onPublish(
-      KafkaConnector kafka,
+      LogWriter kafka,
       Settings settings,
       ActorRef<Dedup.Command> dedup,
       Counter failures,

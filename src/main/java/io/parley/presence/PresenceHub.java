@@ -41,32 +41,46 @@ import org.slf4j.Logger;
  * time therefore shows viewers nothing. A crashed node's users go offline when their presence key
  * expires; every hub re-reads the status of the users its viewers watch each {@code pollInterval},
  * which also repairs a missed announcement.
+ *
+ * <p>Protocol by sender, each given a ref narrowed to its part: other hubs {@link Command} (the
+ * only part that crosses the cluster; {@link #KEY} keeps its type name, so older hubs still find
+ * this one during a rolling deploy), the node's sessions {@link Local}.
  */
 public final class PresenceHub {
 
   public static final ServiceKey<Command> KEY =
       ServiceKey.create(Command.class, "parley-presence-hub");
 
-  public interface Command extends CborSerializable {}
+  /** Everything the hub handles; it is never handed out whole. */
+  public sealed interface Message
+      permits Command, Local, HubsChanged, Announce, OfflineDue, ViewStatuses, Polled, Tick {}
+
+  /** What other hubs send: the only part that crosses the cluster. */
+  public sealed interface Command extends Message, CborSerializable
+      permits StatusChanged, TypingSeen {}
+
+  /** What this node's sessions send. */
+  public sealed interface Local extends Message
+      permits DeviceActive, DeviceGone, View, Unview, ViewerGone, Typing {}
 
   /** A device of the user connected or sent its heartbeat. */
-  public record DeviceActive(String userId) implements Command {}
+  public record DeviceActive(String userId) implements Local {}
 
   /** A device of the user disconnected cleanly at {@code at}. */
-  public record DeviceGone(String userId, Instant at) implements Command {}
+  public record DeviceGone(String userId, Instant at) implements Local {}
 
   /** {@code viewer} (a session of {@code userId}) opened the conversation of these members. */
   public record View(
       ActorRef<Delivery> viewer, String userId, String conversationId, List<String> members)
-      implements Command {}
+      implements Local {}
 
-  public record Unview(ActorRef<Delivery> viewer, String conversationId) implements Command {}
+  public record Unview(ActorRef<Delivery> viewer, String conversationId) implements Local {}
 
   /** The session is gone: it views nothing any more. */
-  public record ViewerGone(ActorRef<Delivery> viewer) implements Command {}
+  public record ViewerGone(ActorRef<Delivery> viewer) implements Local {}
 
   /** {@code userId} is typing in the conversation. */
-  public record Typing(String conversationId, String userId) implements Command {}
+  public record Typing(String conversationId, String userId) implements Local {}
 
   /** Between hubs: a user's status changed. */
   public record StatusChanged(String userId, boolean online, Instant lastSeen) implements Command {}
@@ -74,23 +88,21 @@ public final class PresenceHub {
   /** Between hubs: someone types in a conversation this node's sessions view. */
   public record TypingSeen(String conversationId, String userId) implements Command {}
 
-  private record HubsChanged(Receptionist.Listing listing) implements Command {}
+  private record HubsChanged(Receptionist.Listing listing) implements Message {}
 
-  private record Announce(Command change, List<String> nodes) implements Command {}
+  private record Announce(Command change, List<String> nodes) implements Message {}
 
-  private record OfflineDue(String userId, Instant at) implements Command {}
+  private record OfflineDue(String userId, Instant at) implements Message {}
 
   private record ViewStatuses(
-      ActorRef<Delivery> viewer, long startedAt, Map<String, Status> statuses) implements Command {}
+      ActorRef<Delivery> viewer, long startedAt, Map<String, Status> statuses) implements Message {}
 
-  private record Polled(long startedAt, Map<String, Status> statuses) implements Command {}
+  private record Polled(long startedAt, Map<String, Status> statuses) implements Message {}
 
-  private enum Poll implements Command {
-    INSTANCE
-  }
-
-  private enum RefreshWatches implements Command {
-    INSTANCE
+  /** Re-read the viewed users' statuses; write this node's watches in Redis again. */
+  private enum Tick implements Message {
+    POLL,
+    REFRESH_WATCHES
   }
 
   /** Timing and limits ({@code parley.presence}). */
@@ -107,13 +119,13 @@ public final class PresenceHub {
   /** What one session views. */
   private record Viewer(String userId, Map<String, Set<String>> othersByConversation) {}
 
-  private final ActorContext<Command> context;
+  private final ActorContext<Message> context;
 
   /** Used from futures' callbacks too, where the actor context must not be touched. */
   private final Logger log;
 
-  private final TimerScheduler<Command> timers;
-  private final PresenceStore store;
+  private final TimerScheduler<Message> timers;
+  private final PresenceRecords store;
   private final String selfNode;
   private final Settings settings;
   private final Map<String, ActorRef<Command>> hubs = new HashMap<>();
@@ -131,9 +143,9 @@ public final class PresenceHub {
   private final Counter announcements;
 
   private PresenceHub(
-      ActorContext<Command> context,
-      TimerScheduler<Command> timers,
-      PresenceStore store,
+      ActorContext<Message> context,
+      TimerScheduler<Message> timers,
+      PresenceRecords store,
       String selfNode,
       Settings settings) {
     this.context = context;
@@ -149,25 +161,27 @@ public final class PresenceHub {
                 "Status changes and typing notices sent to the nodes of their viewers");
   }
 
-  public static Behavior<Command> create(PresenceStore store, String selfNode, Settings settings) {
+  public static Behavior<Message> create(
+      PresenceRecords store, String selfNode, Settings settings) {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
                 timers -> {
                   var receptionist = context.getSystem().receptionist();
-                  receptionist.tell(Receptionist.register(KEY, context.getSelf()));
+                  ActorRef<Command> self = context.getSelf().narrow();
+                  receptionist.tell(Receptionist.register(KEY, self));
                   receptionist.tell(
                       Receptionist.subscribe(
                           KEY,
                           context.messageAdapter(Receptionist.Listing.class, HubsChanged::new)));
-                  timers.startTimerWithFixedDelay(Poll.INSTANCE, settings.pollInterval());
-                  timers.startTimerWithFixedDelay(RefreshWatches.INSTANCE, settings.watchRefresh());
+                  timers.startTimerWithFixedDelay(Tick.POLL, settings.pollInterval());
+                  timers.startTimerWithFixedDelay(Tick.REFRESH_WATCHES, settings.watchRefresh());
                   return new PresenceHub(context, timers, store, selfNode, settings).behavior();
                 }));
   }
 
-  private Behavior<Command> behavior() {
-    return Behaviors.receive(Command.class)
+  private Behavior<Message> behavior() {
+    return Behaviors.receive(Message.class)
         .onMessage(DeviceActive.class, this::onDeviceActive)
         .onMessage(DeviceGone.class, this::onDeviceGone)
         .onMessage(OfflineDue.class, this::onOfflineDue)
@@ -179,22 +193,21 @@ public final class PresenceHub {
         .onMessage(Announce.class, this::onAnnounce)
         .onMessage(StatusChanged.class, this::onStatusChanged)
         .onMessage(TypingSeen.class, this::onTypingSeen)
-        .onMessage(Poll.class, poll -> onPoll())
+        .onMessage(Tick.class, tick -> tick == Tick.POLL ? onPoll() : onRefreshWatches())
         .onMessage(Polled.class, this::onPolled)
-        .onMessage(RefreshWatches.class, refresh -> onRefreshWatches())
         .onMessage(HubsChanged.class, this::onHubsChanged)
         .build();
   }
 
   // ---- a user's own devices -------------------------------------------------------------
 
-  private Behavior<Command> onDeviceActive(DeviceActive active) {
+  private Behavior<Message> onDeviceActive(DeviceActive active) {
     String userId = active.userId();
     announceIf(store.markOnline(userId), new StatusChanged(userId, true, null));
     return Behaviors.same();
   }
 
-  private Behavior<Command> onDeviceGone(DeviceGone gone) {
+  private Behavior<Message> onDeviceGone(DeviceGone gone) {
     timers.startSingleTimer(
         "offline-" + gone.userId(),
         new OfflineDue(gone.userId(), gone.at()),
@@ -202,7 +215,7 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onOfflineDue(OfflineDue due) {
+  private Behavior<Message> onOfflineDue(OfflineDue due) {
     String userId = due.userId();
     announceIf(
         store.markOfflineIfGone(userId, due.at()), new StatusChanged(userId, false, due.at()));
@@ -230,7 +243,7 @@ public final class PresenceHub {
         : store.watchersOf(((StatusChanged) change).userId());
   }
 
-  private Behavior<Command> onAnnounce(Announce announce) {
+  private Behavior<Message> onAnnounce(Announce announce) {
     for (String node : announce.nodes()) {
       ActorRef<Command> hub = hubs.get(node);
       if (hub != null) {
@@ -241,14 +254,14 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onTyping(Typing typing) {
+  private Behavior<Message> onTyping(Typing typing) {
     announceIf(
         CompletableFuture.completedFuture(true),
         new TypingSeen(typing.conversationId(), typing.userId()));
     return Behaviors.same();
   }
 
-  private Behavior<Command> onHubsChanged(HubsChanged changed) {
+  private Behavior<Message> onHubsChanged(HubsChanged changed) {
     hubs.clear();
     for (ActorRef<Command> hub : changed.listing().getServiceInstances(KEY)) {
       hubs.put(NodeNames.of(hub.path().address(), selfNode), hub);
@@ -258,7 +271,7 @@ public final class PresenceHub {
 
   // ---- this node's viewers --------------------------------------------------------------
 
-  private Behavior<Command> onView(View view) {
+  private Behavior<Message> onView(View view) {
     ActorRef<Delivery> session = view.viewer();
     Viewer viewer = viewers.get(session);
     if (viewer == null) {
@@ -304,7 +317,7 @@ public final class PresenceHub {
   }
 
   /** The current status of each member goes to the new viewer at once, changes to the others. */
-  private Behavior<Command> onViewStatuses(ViewStatuses answer) {
+  private Behavior<Message> onViewStatuses(ViewStatuses answer) {
     applyStatuses(answer.statuses(), answer.startedAt(), answer.viewer());
     for (String userId : answer.statuses().keySet()) {
       Status latest = known.get(userId);
@@ -316,7 +329,7 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private Behavior<Command> unview(ActorRef<Delivery> session, String conversationId) {
+  private Behavior<Message> unview(ActorRef<Delivery> session, String conversationId) {
     Viewer viewer = viewers.get(session);
     Set<String> others =
         viewer == null ? null : viewer.othersByConversation().remove(conversationId);
@@ -354,7 +367,7 @@ public final class PresenceHub {
     return true;
   }
 
-  private Behavior<Command> onViewerGone(ActorRef<Delivery> session) {
+  private Behavior<Message> onViewerGone(ActorRef<Delivery> session) {
     Viewer viewer = viewers.get(session);
     if (viewer != null) {
       List.copyOf(viewer.othersByConversation().keySet())
@@ -366,7 +379,7 @@ public final class PresenceHub {
 
   // ---- changes reaching this node -------------------------------------------------------
 
-  private Behavior<Command> onStatusChanged(StatusChanged changed) {
+  private Behavior<Message> onStatusChanged(StatusChanged changed) {
     if (watchersByUser.containsKey(changed.userId())) {
       changedAt.put(changed.userId(), ++clock);
       applyStatuses(
@@ -375,7 +388,7 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onTypingSeen(TypingSeen typing) {
+  private Behavior<Message> onTypingSeen(TypingSeen typing) {
     for (ActorRef<Delivery> session :
         viewersByConversation.getOrDefault(typing.conversationId(), Set.of())) {
       Viewer viewer = viewers.get(session);
@@ -386,7 +399,7 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onPoll() {
+  private Behavior<Message> onPoll() {
     if (!watchersByUser.isEmpty()) {
       long startedAt = ++clock;
       context.pipeToSelf(
@@ -396,7 +409,7 @@ public final class PresenceHub {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onPolled(Polled polled) {
+  private Behavior<Message> onPolled(Polled polled) {
     applyStatuses(polled.statuses(), polled.startedAt(), null);
     return Behaviors.same();
   }
@@ -426,7 +439,7 @@ public final class PresenceHub {
     return new NodeRouter.PresencePush(userId, status.online(), status.lastSeen());
   }
 
-  private Behavior<Command> onRefreshWatches() {
+  private Behavior<Message> onRefreshWatches() {
     remember(
         store.watch(selfNode, watchersByUser.keySet(), viewersByConversation.keySet()),
         "watch refresh");

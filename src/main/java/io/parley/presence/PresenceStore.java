@@ -33,7 +33,7 @@ import java.util.stream.Stream;
  * A status change is told to the nodes in {@code pwatch} only: its cost grows with the viewers of a
  * user, not with their contacts.
  */
-public final class PresenceStore {
+public final class PresenceStore implements PresenceRecords {
 
   /** {@code lastSeen} is null while online and for users never seen. */
   public record Status(boolean online, Instant lastSeen) {
@@ -53,12 +53,14 @@ public final class PresenceStore {
 
   // Goes offline only if no device of the user is registered any more (it may have reconnected
   // on another node meanwhile) and it was online: returns 1 when this call took it offline.
+  // The registry's entries are read with the registry's own Lua (ConnectionRegistry.LUA_ENTRY).
   private static final String MARK_OFFLINE_IF_GONE =
-      """
+      ConnectionRegistry.LUA_ENTRY
+          + """
       local now = tonumber(ARGV[1])
       local entries = redis.call('HVALS', KEYS[1])
       for i = 1, #entries do
-        local expires = tonumber(string.match(entries[i], '|(%d+)$'))
+        local expires = entry_expires(entries[i])
         if expires and expires > now then return 0 end
       end
       if redis.call('DEL', KEYS[2]) == 0 then return 0 end
@@ -129,6 +131,7 @@ public final class PresenceStore {
   }
 
   /** A device of the user is connected (first time or heartbeat); true if it just came online. */
+  @Override
   public CompletionStage<Boolean> markOnline(String userId) {
     return redis
         .eval(
@@ -145,6 +148,7 @@ public final class PresenceStore {
    * A device of the user disconnected at {@code lastSeen}: offline unless another device is still
    * registered. True if this call took the user offline.
    */
+  @Override
   public CompletionStage<Boolean> markOfflineIfGone(String userId, Instant lastSeen) {
     return redis
         .eval(
@@ -158,6 +162,7 @@ public final class PresenceStore {
   }
 
   /** The status of each user, in one round trip. */
+  @Override
   public CompletionStage<Map<String, Status>> statuses(Collection<String> userIds) {
     List<String> users = List.copyOf(userIds);
     if (users.isEmpty()) {
@@ -189,6 +194,7 @@ public final class PresenceStore {
   }
 
   /** {@code node} holds viewers of these users' presence and of these conversations. */
+  @Override
   public CompletionStage<Void> watch(
       String node, Collection<String> userIds, Collection<String> conversationIds) {
     String[] keys = keys(userIds, conversationIds);
@@ -209,6 +215,7 @@ public final class PresenceStore {
   }
 
   /** {@code node} no longer holds viewers of these users or conversations. */
+  @Override
   public CompletionStage<Void> unwatch(
       String node, Collection<String> userIds, Collection<String> conversationIds) {
     String[] keys = keys(userIds, conversationIds);
@@ -219,11 +226,13 @@ public final class PresenceStore {
   }
 
   /** The nodes holding a viewer of the user's presence. */
+  @Override
   public CompletionStage<List<String>> watchersOf(String userId) {
     return liveMembers(watchersKey(userId));
   }
 
   /** The nodes holding a viewer of the conversation. */
+  @Override
   public CompletionStage<List<String>> viewersOf(String conversationId) {
     return liveMembers(viewersKey(conversationId));
   }

@@ -22,43 +22,60 @@ import java.util.concurrent.CompletionStage;
  * <p>Entries are a routing hint, not truth: a stale entry costs one envelope to a node that no
  * longer holds the device; a missing one costs a push that the client's {@code sync} makes up.
  */
-public final class ConnectionRegistry {
+public final class ConnectionRegistry implements DeviceLocator {
 
   /** A connected device of a user and the node holding its socket. */
   public record DeviceLocation(String userId, String deviceId, String node) {}
 
-  private static final String REGISTER =
+  /**
+   * The format of a device entry's value, in Lua, for every script that reads a {@code conn:} hash,
+   * this class's and others' (presence asks whether a user still has a live device): {@code
+   * entry_value(node, expires)} writes one, {@code entry_node(value)} and {@code
+   * entry_expires(value)} read it (nil for a value that is not an entry). A script that reads
+   * entries starts with this, so the format is defined here alone.
+   */
+  public static final String LUA_ENTRY =
       """
+      local function entry_value(node, expires) return node .. '|' .. expires end
+      local function entry_node(value) return string.match(value, '^(.*)|%d+$') end
+      local function entry_expires(value) return tonumber(string.match(value, '|(%d+)$')) end
+      """;
+
+  private static final String REGISTER =
+      LUA_ENTRY
+          + """
       local now = tonumber(ARGV[3])
       local entries = redis.call('HGETALL', KEYS[1])
       for i = 1, #entries, 2 do
-        local expires = tonumber(string.match(entries[i + 1], '|(%d+)$'))
+        local expires = entry_expires(entries[i + 1])
         if expires == nil or expires <= now then redis.call('HDEL', KEYS[1], entries[i]) end
       end
-      redis.call('HSET', KEYS[1], ARGV[1], ARGV[2] .. '|' .. (now + tonumber(ARGV[4])))
+      redis.call('HSET', KEYS[1], ARGV[1], entry_value(ARGV[2], now + tonumber(ARGV[4])))
       redis.call('PEXPIRE', KEYS[1], ARGV[4])
       return 1
       """;
 
   // Removes the device only if this node still holds it: it may have reconnected elsewhere.
   private static final String UNREGISTER =
-      """
+      LUA_ENTRY
+          + """
       local value = redis.call('HGET', KEYS[1], ARGV[1])
-      if value and string.sub(value, 1, #ARGV[2] + 1) == ARGV[2] .. '|' then
+      if value and entry_node(value) == ARGV[2] then
         return redis.call('HDEL', KEYS[1], ARGV[1])
       end
       return 0
       """;
 
   private static final String LOCATE =
-      """
+      LUA_ENTRY
+          + """
       local now = tonumber(ARGV[1])
       local found = {}
       for k = 1, #KEYS do
         local entries = redis.call('HGETALL', KEYS[k])
         for i = 1, #entries, 2 do
-          local node, expires = string.match(entries[i + 1], '^(.*)|(%d+)$')
-          if node and tonumber(expires) > now then
+          local node, expires = entry_node(entries[i + 1]), entry_expires(entries[i + 1])
+          if node and expires and expires > now then
             table.insert(found, k)
             table.insert(found, entries[i])
             table.insert(found, node)
@@ -104,6 +121,7 @@ public final class ConnectionRegistry {
   }
 
   /** Every live device of the given users, in one round trip. */
+  @Override
   public CompletionStage<List<DeviceLocation>> locate(Collection<String> userIds) {
     List<String> users = List.copyOf(userIds);
     if (users.isEmpty()) {

@@ -1,14 +1,15 @@
 package io.parley.routing;
 
 import io.micrometer.core.instrument.Counter;
-import io.parley.CborSerializable;
 import io.parley.ops.Metrics;
 import io.parley.pipeline.MessageRecord;
 import io.parley.registry.ConnectionRegistry;
 import io.parley.registry.ConnectionRegistry.DeviceLocation;
+import io.parley.registry.DeviceLocator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
@@ -22,10 +23,12 @@ import org.apache.pekko.actor.typed.receptionist.Receptionist;
  *
  * <p>Order: lookups go out on one Redis connection and complete in order, so envelopes of one
  * conversation leave in seq order, and Pekko keeps the order between two actors.
+ *
+ * <p>Node-local: its messages never cross the cluster (only the envelopes do).
  */
 public final class Fanout {
 
-  public interface Command extends CborSerializable {}
+  public interface Command {}
 
   /** Push {@code delivery} to every connected device of {@code members} but {@code except}. */
   public record Deliver(
@@ -45,15 +48,18 @@ public final class Fanout {
 
   private record RoutersChanged(Receptionist.Listing listing) implements Command {}
 
-  private final ConnectionRegistry registry;
-  private final String selfNode;
+  private final DeviceLocator registry;
+  private final Function<ActorRef<NodeRouter.Command>, String> nodeOf;
   private final Map<String, ActorRef<NodeRouter.Command>> routers = new HashMap<>();
   private final Counter lookupFailures;
   private final Counter unknownNodes;
 
-  private Fanout(ConnectionRegistry registry, String selfNode, Metrics metrics) {
+  private Fanout(
+      DeviceLocator registry,
+      Function<ActorRef<NodeRouter.Command>, String> nodeOf,
+      Metrics metrics) {
     this.registry = registry;
-    this.selfNode = selfNode;
+    this.nodeOf = nodeOf;
     lookupFailures =
         metrics.counter("parley_fanout_lookup_failures_total", "Registry lookups that failed");
     unknownNodes =
@@ -61,13 +67,19 @@ public final class Fanout {
             "parley_fanout_unknown_node_total", "Devices registered on a node not in the cluster");
   }
 
-  public static Behavior<Command> create(ConnectionRegistry registry, String selfNode) {
+  public static Behavior<Command> create(DeviceLocator registry, String selfNode) {
+    return create(registry, router -> NodeNames.of(router.path().address(), selfNode));
+  }
+
+  /** {@code nodeOf} names a router's node as the registry does (a test's routers are all local). */
+  static Behavior<Command> create(
+      DeviceLocator registry, Function<ActorRef<NodeRouter.Command>, String> nodeOf) {
     return Behaviors.setup(
         context -> {
           ActorRef<Receptionist.Listing> listings =
               context.messageAdapter(Receptionist.Listing.class, RoutersChanged::new);
           context.getSystem().receptionist().tell(Receptionist.subscribe(NodeRouter.KEY, listings));
-          return new Fanout(registry, selfNode, Metrics.get(context.getSystem())).behavior(context);
+          return new Fanout(registry, nodeOf, Metrics.get(context.getSystem())).behavior(context);
         });
   }
 
@@ -122,7 +134,7 @@ public final class Fanout {
     routers.clear();
     for (ActorRef<NodeRouter.Command> router :
         changed.listing().getServiceInstances(NodeRouter.KEY)) {
-      routers.put(NodeNames.of(router.path().address(), selfNode), router);
+      routers.put(nodeOf.apply(router), router);
     }
     return Behaviors.same();
   }

@@ -25,6 +25,12 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
  * it names. Other nodes find it through the receptionist ({@link #KEY}). On shutdown it drains the
  * node's sessions ({@link DrainAll}).
  *
+ * <p>Its protocol is split by who may send it, and each sender gets a ref narrowed to its part:
+ * other nodes' fan-outs only {@link Command} (the one part that crosses the cluster), the node's
+ * sessions only {@link Local}, the drain only {@link DrainAll}, the Redis hook only {@link
+ * RefreshAll}. The receptionist key keeps the type {@code Command}, its name on the wire, so nodes
+ * of the previous release still find this one during a rolling deploy.
+ *
  * <p>Best effort: a device that disconnected after it was located simply misses the push and
  * catches up with {@code sync}; nothing is buffered here.
  */
@@ -33,7 +39,15 @@ public final class NodeRouter {
   public static final ServiceKey<Command> KEY =
       ServiceKey.create(Command.class, "parley-node-router");
 
-  public interface Command extends CborSerializable {}
+  /** Everything the router handles; it is never handed out whole. */
+  public sealed interface Message
+      permits Command, Local, DrainAll, RefreshAll, LeaveNow, DrainDeadline {}
+
+  /** What other nodes send: the only part that crosses the cluster. */
+  public sealed interface Command extends Message, CborSerializable permits Envelope {}
+
+  /** What this node's sessions send. */
+  public sealed interface Local extends Message permits Attach, Detach {}
 
   /** A message or receipt for some devices held by this node. */
   public record Envelope(Delivery delivery, List<Recipient> recipients) implements Command {}
@@ -42,10 +56,10 @@ public final class NodeRouter {
 
   /** Local only: a session announces the device it serves and where to reach it. */
   public record Attach(String userId, String deviceId, ActorRef<Delivery> inbox)
-      implements Command {}
+      implements Local {}
 
   public record Detach(String userId, String deviceId, ActorRef<Delivery> inbox)
-      implements Command {}
+      implements Local {}
 
   /**
    * Local only, on shutdown: every session is asked to {@link Leave}, one after the other, evenly
@@ -54,14 +68,14 @@ public final class NodeRouter {
    * passed.
    */
   public record DrainAll(Duration spread, Duration grace, ActorRef<Done> replyTo)
-      implements Command {}
+      implements Message {}
 
-  private record LeaveNow(ActorRef<Delivery> session) implements Command {}
+  private record LeaveNow(ActorRef<Delivery> session) implements Message {}
 
-  /** Every local session registers again now (Redis came back and may have lost the registry). */
-  public record RefreshAll() implements Command {}
+  /** Local only: every session registers again now (Redis came back and may have lost it). */
+  public record RefreshAll() implements Message {}
 
-  private enum DrainDeadline implements Command {
+  private enum DrainDeadline implements Message {
     INSTANCE
   }
 
@@ -96,15 +110,15 @@ public final class NodeRouter {
   public record Refresh() implements Delivery {}
 
   private final Map<Recipient, ActorRef<Delivery>> sessions = new HashMap<>();
-  private final ActorContext<Command> context;
-  private final TimerScheduler<Command> timers;
+  private final ActorContext<Message> context;
+  private final TimerScheduler<Message> timers;
   private final Counter envelopes;
   private final Counter pushes;
   private boolean draining;
   private ActorRef<Done> drainWaiter;
 
   private NodeRouter(
-      ActorContext<Command> context, TimerScheduler<Command> timers, Metrics metrics) {
+      ActorContext<Message> context, TimerScheduler<Message> timers, Metrics metrics) {
     this.context = context;
     this.timers = timers;
     envelopes =
@@ -114,7 +128,7 @@ public final class NodeRouter {
             "parley_deliveries_pushed_total", "Messages and receipts handed to local sessions");
   }
 
-  public static Behavior<Command> create() {
+  public static Behavior<Message> create() {
     return Behaviors.setup(
         context ->
             Behaviors.withTimers(
@@ -122,14 +136,14 @@ public final class NodeRouter {
                   context
                       .getSystem()
                       .receptionist()
-                      .tell(Receptionist.register(KEY, context.getSelf()));
+                      .tell(Receptionist.register(KEY, context.getSelf().<Command>narrow()));
                   return new NodeRouter(context, timers, Metrics.get(context.getSystem()))
                       .behavior();
                 }));
   }
 
-  private Behavior<Command> behavior() {
-    return Behaviors.receive(Command.class)
+  private Behavior<Message> behavior() {
+    return Behaviors.receive(Message.class)
         .onMessage(Attach.class, this::onAttach)
         .onMessage(Detach.class, this::onDetach)
         .onMessage(Envelope.class, this::onEnvelope)
@@ -140,7 +154,7 @@ public final class NodeRouter {
         .build();
   }
 
-  private Behavior<Command> onAttach(Attach attach) {
+  private Behavior<Message> onAttach(Attach attach) {
     sessions.put(new Recipient(attach.userId(), attach.deviceId()), attach.inbox());
     // A session that dies without detaching must not keep receiving.
     context.watchWith(
@@ -148,13 +162,13 @@ public final class NodeRouter {
     return draining ? leave(attach.inbox()) : Behaviors.same();
   }
 
-  private Behavior<Command> onDetach(Detach detach) {
+  private Behavior<Message> onDetach(Detach detach) {
     // Only the session that attached may detach: the device may have reconnected since.
     sessions.remove(new Recipient(detach.userId(), detach.deviceId()), detach.inbox());
     return drainedIfEmpty(false);
   }
 
-  private Behavior<Command> onEnvelope(Envelope envelope) {
+  private Behavior<Message> onEnvelope(Envelope envelope) {
     envelopes.increment();
     for (Recipient recipient : envelope.recipients()) {
       ActorRef<Delivery> session = sessions.get(recipient);
@@ -166,7 +180,7 @@ public final class NodeRouter {
     return Behaviors.same();
   }
 
-  private Behavior<Command> onDrainAll(DrainAll drain) {
+  private Behavior<Message> onDrainAll(DrainAll drain) {
     draining = true;
     drainWaiter = drain.replyTo();
     // Evenly spaced, not random: the survivors take reconnects at a steady rate, and no two
@@ -181,18 +195,18 @@ public final class NodeRouter {
     return drainedIfEmpty(false);
   }
 
-  private Behavior<Command> refreshAll() {
+  private Behavior<Message> refreshAll() {
     context.getLog().info("re-registering {} local sessions", sessions.size());
     sessions.values().forEach(session -> session.tell(new Refresh()));
     return Behaviors.same();
   }
 
-  private Behavior<Command> leave(ActorRef<Delivery> session) {
+  private Behavior<Message> leave(ActorRef<Delivery> session) {
     session.tell(new Leave("draining"));
     return Behaviors.same();
   }
 
-  private Behavior<Command> drainedIfEmpty(boolean deadline) {
+  private Behavior<Message> drainedIfEmpty(boolean deadline) {
     if (drainWaiter != null && (sessions.isEmpty() || deadline)) {
       drainWaiter.tell(Done.getInstance());
       drainWaiter = null;

@@ -17,6 +17,7 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.StreamSupport;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
@@ -29,18 +30,15 @@ import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.japi.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.MethodOrderer;
-import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Two nodes in one JVM form a cluster, share sharded entities and report readiness. They use a
- * Redis of their own so that stopping it does not disturb the other suites.
+ * Redis of their own so that stopping it does not disturb the other suites. The tests run in any
+ * order: each waits for what it needs (both nodes up, or ready) and leaves Redis running.
  */
 @ExtendWith({StackExtension.class, LogCapturingExtension.class})
-@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TwoNodeClusterIntegrationTest {
 
   private static final Duration DEADLINE = Duration.ofSeconds(60);
@@ -72,16 +70,17 @@ class TwoNodeClusterIntegrationTest {
   }
 
   @Test
-  @Order(1)
   void bothNodesJoinAndSeeEachOtherUp() {
-    await().atMost(DEADLINE).until(() -> upMembers(first) == 2 && upMembers(second) == 2);
+    awaitBothUp();
   }
 
   @Test
-  @Order(2)
   void aShardedEntityAnswersFromBothNodes() throws Exception {
+    awaitBothUp();
+    // Fresh ids: the journal is shared, so another run's counter would not start at 0.
+    String run = UUID.randomUUID().toString();
     for (int i = 0; i < 10; i++) {
-      String id = "counter-" + i;
+      String id = "counter-" + run + "-" + i;
       assertEquals(1, ask(entity(first, id), Counter.Increment::new));
       assertEquals(1, ask(entity(second, id), Counter.Get::new), "node 2 reaches the same entity");
       assertEquals(2, ask(entity(second, id), Counter.Increment::new));
@@ -90,23 +89,32 @@ class TwoNodeClusterIntegrationTest {
   }
 
   @Test
-  @Order(3)
   void bothNodesAreReady() throws Exception {
-    await().atMost(DEADLINE).until(() -> readyStatus(first) == 200 && readyStatus(second) == 200);
+    awaitBothReady();
     assertEquals(200, status(first, "/health/alive"));
   }
 
   @Test
-  @Order(4)
   void aNodeIsNotReadyWhileRedisIsDown() throws Exception {
+    awaitBothReady(); // else a 503 could mean "not joined yet"
     privateRedis.redis().stop();
-    await().atMost(DEADLINE).until(() -> readyStatus(first) == 503 && readyStatus(second) == 503);
-    String body = get(first, "/health/ready").body();
-    assertTrue(body.contains("\"redis\":false"), body);
-    assertTrue(body.contains("\"kafka\":true"), body);
-    assertEquals(200, status(first, "/health/alive"), "alive while not ready");
+    try {
+      await().atMost(DEADLINE).until(() -> readyStatus(first) == 503 && readyStatus(second) == 503);
+      String body = get(first, "/health/ready").body();
+      assertTrue(body.contains("\"redis\":false"), body);
+      assertTrue(body.contains("\"kafka\":true"), body);
+      assertEquals(200, status(first, "/health/alive"), "alive while not ready");
+    } finally {
+      privateRedis.redis().restart();
+    }
+    awaitBothReady();
+  }
 
-    privateRedis.redis().restart();
+  private static void awaitBothUp() {
+    await().atMost(DEADLINE).until(() -> upMembers(first) == 2 && upMembers(second) == 2);
+  }
+
+  private static void awaitBothReady() {
     await().atMost(DEADLINE).until(() -> readyStatus(first) == 200 && readyStatus(second) == 200);
   }
 

@@ -100,7 +100,8 @@ public final class HistoryBench {
     System.out.printf("published %d records to Kafka%n", RECORDS);
 
     Instant started = Instant.now();
-    Persister persister = Persister.start(system, store);
+    Persister persister =
+        Persister.start(system, store, Persister.Settings.fromConfig(system.settings().config()));
     AtomicLong maxLag = new AtomicLong();
     await()
         .atMost(Duration.ofMinutes(15))

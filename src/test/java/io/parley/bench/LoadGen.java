@@ -18,6 +18,7 @@ import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,7 +40,9 @@ import picocli.CommandLine.Option;
 @Command(
     name = "bench-load",
     mixinStandardHelpOptions = true,
-    description = "Idle connections, 1:1 send rates and group fan-out against Parley and a relay.")
+    description =
+        "Idle connections, 1:1 send rates and group fan-out against Parley and a relay; the send"
+            + " path's cost (issue #13) on a rate ladder.")
 public final class LoadGen implements Callable<Integer> {
 
   @Option(names = "--nodes", defaultValue = "2", description = "Parley nodes the sends go to")
@@ -123,15 +126,70 @@ public final class LoadGen implements Callable<Integer> {
 
   @Option(
       names = "--idle-only",
-      description = "only the idle connections: no warm-up, rates or groups")
+      description = "only the idle connections: no warm-up, rates, groups or send path")
   boolean idleOnly;
+
+  @Option(
+      names = "--clients",
+      defaultValue = "1000",
+      description = "send path (issue #13): WebSocket clients, every one sending in turn; 0: skip")
+  int clients;
+
+  @Option(
+      names = "--members",
+      defaultValue = "2,5",
+      split = ",",
+      description = "send path: members per conversation, one ladder each (2: 1:1 pairs)")
+  List<Integer> members;
+
+  @Option(
+      names = "--ladder",
+      defaultValue = "250,500,1000,2000",
+      split = ",",
+      description = "send path: total sends per second over all clients, one step each; 0: skip")
+  List<Integer> ladder;
+
+  @Option(
+      names = "--ladder-warmup",
+      defaultValue = "PT5S",
+      description = "send path: unmeasured sends at the step's rate before each measured window")
+  Duration ladderWarmup;
+
+  @Option(
+      names = "--ladder-window",
+      defaultValue = "PT20S",
+      description = "send path: the measured window of each step")
+  Duration ladderWindow;
+
+  @Option(
+      names = "--drain",
+      defaultValue = "PT10S",
+      description = "send path: how long after a window its acks and deliveries are waited for")
+  Duration drain;
+
+  @Option(names = "--body-chars", defaultValue = "100", description = "send path: body length")
+  int bodyChars;
+
+  @Option(
+      names = "--jfr",
+      description =
+          "send path: a JFR recording (settings=profile) of node 1 during each ladder's highest"
+              + " step, written to target/bench-load/")
+  boolean jfr;
 
   @Option(
       names = "--short",
       description =
-          "a short run (~6 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
-              + " 30 s warm-up; overrides those options")
+          "a short run (~7 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
+              + " 30 s warm-up; send path: 200 clients, ladder 50,200, 3 s warm-up, 10 s"
+              + " windows; overrides those options")
   boolean shortRun;
+
+  /** The node GC logs, by node, for the send path's pauses per window. */
+  private final List<GcLog> gcLogs = new ArrayList<>();
+
+  /** Whether the nodes run with a higher send rate limit than a user's (the 1:1 sweep needs it). */
+  private boolean sendRateRaised;
 
   private final JwtIssuer tokens =
       new JwtIssuer(
@@ -173,6 +231,7 @@ public final class LoadGen implements Callable<Integer> {
         results.printCrossings(10, 50);
         results.plot(projectDir.resolve(plot));
       }
+      sendPath(system, stack, measured, logs, stamp);
       started.forEach(NodeProcess::stop);
     } finally {
       system.terminate();
@@ -188,11 +247,18 @@ public final class LoadGen implements Callable<Integer> {
       idle = List.of(1000);
       step = Duration.ofSeconds(10);
       warmup = Duration.ofSeconds(30);
+      clients = 200;
+      ladder = List.of(50, 200);
+      ladderWarmup = Duration.ofSeconds(3);
+      ladderWindow = Duration.ofSeconds(10);
     }
     if (idleOnly) {
       rates = List.of();
       groups = List.of();
+      ladder = List.of();
     }
+    ladder = clients > 0 ? ladder.stream().filter(r -> r > 0).toList() : List.of();
+    members = members.stream().filter(m -> m >= 2).toList();
     rates = rates.stream().filter(r -> r > 0).toList();
     groups = groups.stream().filter(g -> g > 0).toList();
     idle = idle.stream().filter(i -> i > 0).toList();
@@ -225,36 +291,60 @@ public final class LoadGen implements Callable<Integer> {
       LocalStack stack, String classpath, Path logs, int count, String stamp) throws Exception {
     List<NodeProcess> started = new ArrayList<>();
     List<String> seeds = new ArrayList<>();
+    sendRateRaised = sweepSendRate() > defaultSendRate();
+    if (sendRateRaised) {
+      System.out.printf(
+          Locale.ROOT,
+          "nodes' sends-per-second raised from %d to 100000: the 1:1 sweep sends %.1f a second"
+              + " per sender%n",
+          defaultSendRate(),
+          sweepSendRate());
+    }
     for (int i = 0; i < count; i++) {
+      Path gcLog = logs.resolve("node-" + i + "-gc-" + stamp + ".log");
+      Map<String, String> env = new HashMap<>();
+      env.put("PARLEY_PERSISTER_ENABLED", Boolean.toString(!noPersister));
+      env.put("CHAT_JWT_SECRET", TestNodes.JWT_SECRET);
+      // Every node, as bin/parley-local and the tests do: the journal and snapshot keyspaces are
+      // created lazily by whichever node first needs them (all IF NOT EXISTS), and a node that
+      // may not create them fails its entities' recovery until another has (the send path, run
+      // alone on a fresh stack, started entities on node 2 first).
+      env.put("PARLEY_CASSANDRA_CREATE_SCHEMA", "true");
+      // NodeProcess fixes -Xmx512m; _JAVA_OPTIONS comes after the command line, so it wins.
+      // The GC log shows how much of a step's p99 is GC pauses.
+      env.put("_JAVA_OPTIONS", "-Xmx" + nodeHeap + " -Xlog:gc:file=" + gcLog + ":uptime");
+      if (sendRateRaised) {
+        env.put("PARLEY_SEND_RATE", "100000");
+      }
       NodeProcess node =
-          NodeProcess.start(
-              stack,
-              classpath,
-              0,
-              seeds,
-              Map.of(
-                  "PARLEY_PERSISTER_ENABLED",
-                  Boolean.toString(!noPersister),
-                  "CHAT_JWT_SECRET",
-                  TestNodes.JWT_SECRET,
-                  "PARLEY_SEND_RATE",
-                  "100000",
-                  "PARLEY_CASSANDRA_CREATE_SCHEMA",
-                  Boolean.toString(i == 0),
-                  // NodeProcess fixes -Xmx512m; _JAVA_OPTIONS comes after the command line, so
-                  // it wins. The GC log shows how much of a step's p99 is GC pauses.
-                  "_JAVA_OPTIONS",
-                  "-Xmx"
-                      + nodeHeap
-                      + " -Xlog:gc:file="
-                      + logs.resolve("node-" + i + "-gc-" + stamp + ".log")
-                      + ":uptime"),
-              logs.resolve("node-" + i + ".log"));
+          NodeProcess.start(stack, classpath, 0, seeds, env, logs.resolve("node-" + i + ".log"));
+      gcLogs.add(new GcLog(gcLog));
       node.awaitReady(Duration.ofMinutes(3));
       started.add(node);
       seeds.add(node.address());
     }
     return started;
+  }
+
+  /** The rate limit a user runs with: the nodes' config as shipped (and its env override). */
+  private static long defaultSendRate() {
+    return ConfigFactory.load().getLong("parley.gateway.rate-limit.sends-per-second");
+  }
+
+  /**
+   * The highest sends a second one sender makes in the 1:1 sweep, its warm-up or a group step (the
+   * send path's own rate is checked against the default, not raised). Over the default, the nodes
+   * get a higher limit, as these scenarios always had.
+   */
+  private double sweepSendRate() {
+    double perSender = 0;
+    if (!rates.isEmpty() || !groups.isEmpty()) {
+      perSender = (double) warmupRate / pairs;
+    }
+    for (int rate : rates) {
+      perSender = Math.max(perSender, (double) rate / pairs);
+    }
+    return groups.isEmpty() ? perSender : Math.max(perSender, groupRate);
   }
 
   // ---- scenarios -------------------------------------------------------------------------
@@ -329,6 +419,78 @@ public final class LoadGen implements Callable<Integer> {
         fleet.rssBytes() / 1024 / held,
         fullest.heapBytes() / 1024 / 1024,
         fullest.rssBytes() / 1024 / 1024);
+  }
+
+  /**
+   * Scenario (e), the send path's cost (issue #13): per conversation size, one set of {@code
+   * clients} driven up the ladder, each step printed as a row and appended to the run's send-path
+   * CSV; optionally node 1's JFR during the highest step.
+   */
+  private void sendPath(
+      ActorSystem<?> system, LocalStack stack, List<NodeProcess> measured, Path logs, String stamp)
+      throws Exception {
+    if (ladder.isEmpty() || members.isEmpty()) {
+      return;
+    }
+    ProcessCpu cpu = new ProcessCpu(measured, stack);
+    Path csv = logs.resolve("send-path-" + stamp + ".csv");
+    int highest = ladder.indexOf(ladder.stream().max(Integer::compare).orElseThrow());
+    System.out.printf(
+        Locale.ROOT,
+        "%nsend path: %d clients, members alternating over %d nodes, every client sending in turn,"
+            + " open loop, %d-char bodies; %.1f s warm-up, %.1f s measured, up to %.1f s drain"
+            + " per step%n",
+        clients,
+        measured.size(),
+        bodyChars,
+        ladderWarmup.toMillis() / 1000.0,
+        ladderWindow.toMillis() / 1000.0,
+        drain.toMillis() / 1000.0);
+    for (int size : members) {
+      try (SendPath path =
+          SendPath.open(
+              system, Target.parley(measured), tokens, this::source, clients, size, bodyChars)) {
+        checkSendRate(path.clients());
+        System.out.println(SendPathStep.header(cpu.names(), measured.size()));
+        for (int i = 0; i < ladder.size(); i++) {
+          Path jfrFile =
+              logs.resolve(
+                  "send-path-node-1-m" + size + "-" + ladder.get(i) + "-" + stamp + ".jfr");
+          SendPathStep step =
+              path.step(
+                  ladder.get(i),
+                  ladderWarmup,
+                  ladderWindow,
+                  drain,
+                  cpu,
+                  gcLogs.subList(0, measured.size()),
+                  jfr && i == highest
+                      ? new SendPath.NodeProfile(measured.get(0).pid(), jfrFile.toAbsolutePath())
+                      : null);
+          System.out.println(step.row());
+          step.appendTo(csv);
+        }
+      }
+    }
+    System.out.println("send path figures: " + csv);
+  }
+
+  /** Says when the ladder is not what a user's defaults allow, or not run at the defaults. */
+  private void checkSendRate(int senders) {
+    long limit = defaultSendRate();
+    double perClient = (double) ladder.stream().max(Integer::compare).orElseThrow() / senders;
+    if (perClient > limit) {
+      System.out.printf(
+          Locale.ROOT,
+          "the defaults refuse the top of this ladder: %.2f sends/s per client, over the"
+              + " limit of %d (parley.gateway.rate-limit.sends-per-second): expect rate_limited%n",
+          perClient,
+          limit);
+    }
+    if (sendRateRaised) {
+      System.out.println(
+          "not the defaults: the nodes' send rate limit is raised for the 1:1 sweep of this run");
+    }
   }
 
   /** Scenario (b)/(d): {@code pairs} 1:1 conversations, senders on one node, readers on another. */

@@ -120,11 +120,12 @@ record Step(
         + "|---|---|---|---|---|---|---|---|---|---|---|---|---|";
   }
 
-  private static String triple(double p50, double p99, double p999) {
+  /** "p50 / p99 / p99.9" for a table cell; "-" without figures. */
+  static String triple(double p50, double p99, double p999) {
     return Double.isNaN(p50) ? "-" : number(p50) + " / " + number(p99) + " / " + number(p999);
   }
 
-  private static String number(double value) {
+  static String number(double value) {
     return Double.isNaN(value) ? "NaN" : String.format(Locale.ROOT, "%.1f", value);
   }
 }

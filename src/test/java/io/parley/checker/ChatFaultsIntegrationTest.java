@@ -24,6 +24,7 @@ import java.util.function.Function;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -37,6 +38,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * lost), Cassandra stopped for a minute, and a device that never reads. Every run ends with {@link
  * ChatChecker#finish}, which fails on any lost, doubled or reordered message; the figures go to
  * target/checker/figures.md (docs/reliability.md holds a run's).
+ *
+ * <p>The order only fixes the sequence of faults, so that the figures of two runs compare; no test
+ * needs another: each starts from three live nodes and a whole stack ({@link #fromAHealthyStart}).
  */
 @ExtendWith({StackExtension.class, LogCapturingExtension.class})
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -58,6 +62,13 @@ class ChatFaultsIntegrationTest {
     redisClient = RedisClient.create(stack.redis().uri());
     redis = redisClient.connect(); // reconnects by itself after the Redis restart
     nodes = NodeSet.start(stack, 3, "faults");
+  }
+
+  /** Whatever an earlier test did (or failed to undo), this one starts from a healthy cluster. */
+  @BeforeEach
+  void fromAHealthyStart() throws Exception {
+    stack.restartStopped();
+    nodes.replaceExited();
   }
 
   @AfterAll

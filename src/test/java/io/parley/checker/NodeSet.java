@@ -125,6 +125,15 @@ final class NodeSet implements AutoCloseable {
     replacement.awaitReady(READY);
   }
 
+  /** Replaces every node whose process is gone (a fault test that failed before its replace). */
+  void replaceExited() throws Exception {
+    for (int i = 0; i < nodes.size(); i++) {
+      if (!nodes.get(i).isAlive()) {
+        replace(i);
+      }
+    }
+  }
+
   private NodeProcess launch(List<String> seeds, Map<String, String> env) throws Exception {
     Path log = logs.resolve("node-" + started++ + ".log");
     return NodeProcess.start(stack, classpath, 0, List.copyOf(seeds), env, log);

@@ -436,7 +436,7 @@ class FrameCodecTest {
     }
   }
 
-  /** Each expectation is PROTOCOL.md's example, with its "…" placeholders filled in. */
+  /** Each expectation is protocol.md's example, with its "…" placeholders filled in. */
   @Nested
   class Encoding {
 

@@ -17,6 +17,7 @@ import java.time.Instant;
 import java.util.Map;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.LoggingTestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.japi.Pair;
@@ -47,8 +48,8 @@ class SessionTest {
   private static final Duration IMPATIENT = Duration.ofMillis(500);
   private static ActorTestKit testKit;
 
-  private TestProbe<NodeRouter.Command> router;
-  private TestProbe<PresenceHub.Command> presence;
+  private TestProbe<NodeRouter.Local> router;
+  private TestProbe<PresenceHub.Local> presence;
   private TestSubscriber.Probe<ServerFrame> client;
   private BoundedSourceQueue<ServerFrame> buffer;
   private ActorRef<Session.Command> session;
@@ -70,26 +71,36 @@ class SessionTest {
     testKit.shutdownTestKit();
   }
 
+  /** Heartbeats an hour apart (tests refresh by hand), four requests and conversations open. */
+  static Session.Settings settings(Duration slowClientGrace) {
+    return new Session.Settings(
+        Duration.ofHours(1),
+        Duration.ofSeconds(5),
+        4,
+        slowClientGrace,
+        new RateLimits.Settings(100, 100, 10, 10, 100),
+        4);
+  }
+
+  /** The real registry, on a Redis that is not there. */
   private void connect(Duration slowClientGrace) {
+    connect(
+        slowClientGrace,
+        DeviceRegistration.of(
+            new ConnectionRegistry(
+                RedisConnector.get(testKit.system()), Duration.ofSeconds(90), Clock.systemUTC())));
+  }
+
+  private void connect(Duration slowClientGrace, DeviceRegistration registry) {
     router = testKit.createTestProbe();
     presence = testKit.createTestProbe();
-    ConnectionRegistry registry =
-        new ConnectionRegistry(
-            RedisConnector.get(testKit.system()), Duration.ofSeconds(90), Clock.systemUTC());
-    Session.Settings settings =
-        new Session.Settings(
+    Session.Dependencies node =
+        new Session.Dependencies(
             "node-1",
             registry,
             router.getRef(),
-            Duration.ofHours(1),
-            Duration.ofSeconds(5),
-            4,
-            slowClientGrace,
-            new RateLimits.Settings(100, 100, 10, 10, 100),
             null, // history: no sync in these tests
-            presence.getRef(),
-            4);
-
+            presence.getRef());
     Pair<Pair<BoundedSourceQueue<ServerFrame>, UniqueKillSwitch>, TestSubscriber.Probe<ServerFrame>>
         socket =
             Source.<ServerFrame>queue(CAPACITY + 1)
@@ -98,7 +109,7 @@ class SessionTest {
                 .run(testKit.system());
     client = socket.second();
     buffer = socket.first().first();
-    session = testKit.spawn(Session.create("alice", "phone", settings));
+    session = testKit.spawn(Session.create("alice", "phone", settings(slowClientGrace), node));
     session.tell(
         new Session.OutboundReady(
             new Outbound(socket.first().first(), socket.first().second(), CAPACITY)));
@@ -110,6 +121,15 @@ class SessionTest {
     assertEquals("alice", attach.userId());
     assertEquals("phone", attach.deviceId());
     return attach.inbox();
+  }
+
+  /** A session on a registry that works, connected and welcomed; the client reads on. */
+  private ActorRef<NodeRouter.Delivery> welcomed(DeviceRegistration registry) {
+    connect(PATIENT, registry);
+    ActorRef<NodeRouter.Delivery> inbox = attachedInbox();
+    client.request(10);
+    assertInstanceOf(ServerFrame.Welcome.class, client.expectNext());
+    return inbox;
   }
 
   private static MessageRecord record(long seq) {
@@ -172,5 +192,80 @@ class SessionTest {
     }
     client.expectError();
     testKit.createTestProbe().expectTerminated(session, IMPATIENT.plusSeconds(10));
+  }
+
+  @Test
+  void aFailedRegistryRefreshIsLoggedAndTheSessionServesOn() {
+    FakeDeviceRegistration registry = new FakeDeviceRegistration();
+    ActorRef<NodeRouter.Delivery> inbox = welcomed(registry);
+    registry.hold();
+    // A refresh, as on a heartbeat or when Redis came back, failing on the registry's thread: the
+    // session must log it on its own (Pekko refuses the actor's log from any other thread).
+    LoggingTestKit.warn("registry refresh failed for a device of alice")
+        .expect(
+            testKit.system(),
+            () -> {
+              inbox.tell(new NodeRouter.Refresh());
+              registry
+                  .nextRegistration()
+                  .completeExceptionally(new IllegalStateException("registry unreachable"));
+              return null;
+            });
+    inbox.tell(new NodeRouter.Push(record(1)));
+    assertEquals(1, assertInstanceOf(ServerFrame.ChatMessage.class, client.expectNext()).seq());
+  }
+
+  @Test
+  void aPingIsAnsweredAndTheSocketReadAgain() {
+    welcomed(new FakeDeviceRegistration());
+    TestProbe<Session.StreamAck> socket = testKit.createTestProbe();
+    session.tell(
+        new Session.Inbound(
+            new Session.Received.Text(new DecodeResult.Decoded(new ClientFrame.Ping())),
+            socket.getRef()));
+    assertEquals(new ServerFrame.Pong(), client.expectNext());
+    socket.expectMessage(Session.StreamAck.INSTANCE);
+  }
+
+  @Test
+  void aBinaryFrameIsRefusedAndAnOversizedOneCloses() {
+    welcomed(new FakeDeviceRegistration());
+    TestProbe<Session.StreamAck> socket = testKit.createTestProbe();
+    session.tell(new Session.Inbound(new Session.Received.Binary(), socket.getRef()));
+    assertEquals(ErrorCode.BAD_REQUEST, ((ServerFrame.Error) client.expectNext()).code());
+    socket.expectMessage(Session.StreamAck.INSTANCE);
+    session.tell(new Session.Inbound(new Session.Received.Oversized(10), socket.getRef()));
+    assertEquals(ErrorCode.TOO_LARGE, ((ServerFrame.Error) client.expectNext()).code());
+    client.expectComplete();
+    socket.expectNoMessage(Duration.ofMillis(200)); // never read again: the socket closes
+  }
+
+  @Test
+  void toldToLeaveItSaysReconnectClosesAndDetaches() {
+    ActorRef<NodeRouter.Delivery> inbox = welcomed(new FakeDeviceRegistration());
+    inbox.tell(new NodeRouter.Leave("draining"));
+    assertEquals(new ServerFrame.Reconnect("draining"), client.expectNext());
+    client.expectComplete();
+    session.tell(Session.ClientGone.INSTANCE);
+    NodeRouter.Detach detach = router.expectMessageClass(NodeRouter.Detach.class);
+    assertEquals(inbox, detach.inbox());
+    testKit.createTestProbe().expectTerminated(session, Duration.ofSeconds(10));
+  }
+
+  @Test
+  void settingsAreTheGatewaysAndThePresenceLimitFromConfiguration() {
+    Session.Settings read =
+        Session.Settings.fromConfig(
+            NodeConfig.load(
+                Map.of(
+                    "parley.gateway.heartbeat-interval", "7s",
+                    "parley.gateway.rate-limit.send-burst", 9,
+                    "parley.presence.max-open-per-connection", 3)));
+    assertEquals(Duration.ofSeconds(7), read.heartbeatInterval());
+    assertEquals(Duration.ofSeconds(10), read.askTimeout());
+    assertEquals(64, read.maxInFlight());
+    assertEquals(Duration.ofSeconds(10), read.slowClientGrace());
+    assertEquals(new RateLimits.Settings(20, 9, 2, 5, 200), read.rateLimits());
+    assertEquals(3, read.maxOpen());
   }
 }

@@ -95,6 +95,10 @@ class PersisterIntegrationTest {
     return new MessageStore(session, config.getString("parley.history.keyspace"), 100);
   }
 
+  private static Persister startPersister(ActorSystem<?> system, MessageStore store) {
+    return Persister.start(system, store, Persister.Settings.fromConfig(system.settings().config()));
+  }
+
   private static void publish(ActorTestKit testKit, String topic, List<MessageRecord> records)
       throws Exception {
     KafkaConnector kafka = KafkaConnector.get(testKit.system());
@@ -158,7 +162,7 @@ class PersisterIntegrationTest {
     ActorTestKit testKit = persisterSystem(stack, topic, "g-" + UUID.randomUUID());
     try {
       MessageStore store = store(testKit);
-      Persister persister = Persister.start(testKit.system(), store);
+      Persister persister = startPersister(testKit.system(), store);
       List<String> conversations =
           List.of(
               "p-" + UUID.randomUUID(),
@@ -192,7 +196,7 @@ class PersisterIntegrationTest {
     String conversation = "outage-" + UUID.randomUUID();
     try {
       MessageStore store = store(testKit);
-      Persister.start(testKit.system(), store);
+      startPersister(testKit.system(), store);
       publish(testKit, topic, records(conversation, 1, 50));
       awaitStored(store, conversation, 50);
       try {
@@ -223,7 +227,7 @@ class PersisterIntegrationTest {
               .toCompletableFuture()
               .get(1, TimeUnit.MINUTES);
       RowGate gate = new RowGate(firstSession, PASSED_BATCHES);
-      Persister.start(first.system(), store(first, gate.session(first.system())));
+      startPersister(first.system(), store(first, gate.session(first.system())));
       publish(first, topic, published);
       // A step is written as several row batches; at most PASSED_BATCHES (each of at most
       // max-batch-rows = 100 rows) ever reach Cassandra, so the crash below is mid-stream whatever
@@ -254,7 +258,7 @@ class PersisterIntegrationTest {
           atCrash.containsAll(LongStream.rangeClosed(1, head).boxed().toList()),
           "every row up to the head (" + head + ") was written before the crash: " + atCrash);
 
-      Persister.start(second.system(), store);
+      startPersister(second.system(), store);
       awaitStored(store, conversation, 600);
       // The primary key (conversation, bucket, seq) would hide a row written twice, so compare
       // every row, key and body included, with what was published: a message stored under a

@@ -15,7 +15,9 @@ import org.junit.jupiter.api.extension.ParameterResolver;
  *
  * <p>Use {@code @ExtendWith(StackExtension.class)} and declare a {@code LocalStack} parameter on
  * the constructor, a {@code @BeforeAll} method or a test method. The stack is started on first use
- * and kept in the root store, which closes it when the run ends.
+ * and kept in the root store, which closes it when the run ends. Each injection finds every service
+ * running (one stopped by an earlier test is started again), so suites do not depend on the order
+ * they run in.
  *
  * <p>The system property {@value #SERVICES_PROPERTY} (e.g. {@code redis,kafka}) narrows the
  * services started; all three by default.
@@ -65,10 +67,12 @@ public final class StackExtension implements ParameterResolver {
       }
     }
 
+    /** The stack, every service running: a suite that stopped one and failed breaks no other. */
     LocalStack get() {
       if (failure != null) {
         throw new IllegalStateException("the shared local stack failed to start", failure);
       }
+      stack.restartStopped();
       return stack;
     }
 

@@ -29,6 +29,7 @@ import java.util.stream.Stream;
 public final class LocalStack implements AutoCloseable {
 
   private final Path workDir;
+  private final Path guardFolder;
   private final Map<StackService, ChildService> services = new EnumMap<>(StackService.class);
   private final AtomicBoolean closed = new AtomicBoolean();
   private final Thread shutdownHook = new Thread(this::closeFromHook, "parley-stack-shutdown");
@@ -37,7 +38,7 @@ public final class LocalStack implements AutoCloseable {
   private LocalStack(StackOptions options) {
     this.workDir = options.workDir();
     createDirectories(workDir);
-    Path guardFolder = GuardClasspath.install(workDir.resolve("guard"));
+    this.guardFolder = GuardClasspath.install(workDir.resolve("guard"));
     for (StackService service : options.services()) {
       services.put(service, create(service, options, guardFolder));
     }
@@ -79,6 +80,22 @@ public final class LocalStack implements AutoCloseable {
 
   public Path workDir() {
     return workDir;
+  }
+
+  /** The folder holding {@link ChildGuard} alone, for the front of a child JVM's classpath. */
+  Path guardFolder() {
+    return guardFolder;
+  }
+
+  /**
+   * Starts again, on their ports and with their data, the services whose process is gone (one a
+   * test stopped and did not restart, or that crashed), so that whoever uses the stack next finds
+   * it whole whatever ran before.
+   */
+  public void restartStopped() {
+    services.values().stream()
+        .filter(service -> !service.isRunning())
+        .forEach(ChildService::restart);
   }
 
   /**

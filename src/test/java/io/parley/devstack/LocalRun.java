@@ -66,7 +66,8 @@ public final class LocalRun {
     // No load balancer to wait for locally; Ctrl-C should not take long.
     Map<String, String> env =
         Map.of("PARLEY_DRAIN_READINESS_DELAY", "0s", "PARLEY_DRAIN_SPREAD", "1s");
-    String classpath = System.getProperty("java.class.path");
+    // Nodes run on the production classpath; ours has the test classes this launcher lives in.
+    String classpath = NodeProcess.classpath(defaults.projectDir());
     List<String> seeds = List.of();
     for (int i = 0; i < nodeCount; i++) {
       NodeProcess node =

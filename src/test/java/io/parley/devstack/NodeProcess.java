@@ -1,5 +1,6 @@
 package io.parley.devstack;
 
+import java.io.File;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -19,6 +20,10 @@ import java.util.concurrent.TimeUnit;
  * One Parley node in a JVM of its own ({@code io.parley.app.Main} behind {@link ChildGuard}, so it
  * exits when its parent dies), pointed at a {@link LocalStack}. Used by {@code bin/parley-local}
  * and by tests that need real processes (SIGTERM drains, rolling restarts).
+ *
+ * <p>The node runs on the production classpath ({@link #classpath(Path)}) with only the guard's
+ * folder in front of it, as in the image: no test class or test-only library can hide a class
+ * missing at run time.
  */
 public final class NodeProcess {
 
@@ -37,8 +42,9 @@ public final class NodeProcess {
   }
 
   /**
-   * Starts a node with HTTP on {@code httpPort} (0: a free one) joining {@code seeds}; {@code
-   * extraEnv} adds or overrides settings. CHAT_JWT_SECRET is inherited unless given.
+   * Starts a node on {@code classpath} (the production one, {@link #classpath(Path)}) with HTTP on
+   * {@code httpPort} (0: a free one) joining {@code seeds}; {@code extraEnv} adds or overrides
+   * settings. CHAT_JWT_SECRET is inherited unless given.
    */
   public static NodeProcess start(
       LocalStack stack,
@@ -58,8 +64,8 @@ public final class NodeProcess {
                 "-Xmx512m",
                 "-XX:+UseG1GC",
                 "-cp",
-                classpath,
-                ChildGuard.class.getName(),
+                stack.guardFolder() + File.pathSeparator + classpath,
+                GuardClasspath.MAIN_CLASS,
                 "io.parley.app.Main"));
     ProcessBuilder builder =
         new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -80,7 +86,8 @@ public final class NodeProcess {
 
   /**
    * The classpath a node JVM runs on: the project's classes and its runtime dependencies, as the
-   * build writes them to {@code target/runtime.classpath} (what {@code bin/parley-local} uses).
+   * build writes them to {@code target/runtime.classpath}; the image's {@code /app/lib} holds the
+   * same jars.
    */
   public static String classpath(Path projectDir) throws IOException {
     return projectDir.resolve("target/classes")
