@@ -101,23 +101,14 @@ public final class Guardian {
     ActorSystem<?> system = context.getSystem();
     Config config = system.settings().config();
     History history = startHistory(system, cassandra);
-    ConnectionRegistry registry =
-        new ConnectionRegistry(
-            RedisConnector.get(system),
-            config.getDuration("parley.registry.ttl"),
-            Clock.systemUTC());
+    ConnectionRegistry registry = ConnectionRegistry.fromConfig(system);
     ActorRef<NodeRouter.Message> router = startSendPath(context, registry, history.index());
     Drain.register(system, router.narrow());
     // A Redis that restarted may have lost the registry: every session registers again at once
     // rather than at its next heartbeat (pushes to a device need its entry).
     ActorRef<NodeRouter.RefreshAll> refresh = router.narrow();
     RedisConnector.get(system).onReconnected(() -> refresh.tell(new NodeRouter.RefreshAll()));
-    HistoryService historyService =
-        new HistoryService(
-            system,
-            history.store(),
-            config.getDuration("parley.gateway.ask-timeout"),
-            config.getDuration("parley.history.persist-wait"));
+    HistoryService historyService = HistoryService.fromConfig(system, history.store());
     Session.Dependencies sessionsUse =
         new Session.Dependencies(
             ParleyNode.nodeName(system),
@@ -149,30 +140,17 @@ public final class Guardian {
       ActorContext<Command> context, ConnectionRegistry registry, ConversationIndex index) {
     ActorSystem<?> system = context.getSystem();
     Config config = system.settings().config();
-    ActorRef<Dedup.Command> dedup =
-        context.spawn(
-            Dedup.create(RedisConnector.get(system), config.getDuration("parley.dedup.retention")),
-            "dedup");
+    ActorRef<Dedup.Command> dedup = context.spawn(Dedup.create(system), "dedup");
     ActorRef<Publisher.Command> publisher =
         context.spawn(
             Publisher.create(
-                KafkaConnector.get(system),
-                new Publisher.Settings(
-                    config.getString("parley.kafka.messages-topic"),
-                    config.getDuration("parley.dedup.publish-deadline"),
-                    Clock.systemUTC()),
-                dedup),
+                KafkaConnector.get(system), Publisher.Settings.fromConfig(config), dedup),
             "publisher",
             DispatcherSelector.fromConfig("parley.kafka.publisher-dispatcher"));
     ActorRef<NodeRouter.Message> router = context.spawn(NodeRouter.create(), "node-router");
     ActorRef<Fanout.Command> fanout =
         context.spawn(Fanout.create(registry, ParleyNode.nodeName(system)), "fanout");
-    MessageLogSearch log =
-        new MessageLogSearch(
-            config.getString("parley.kafka.bootstrap-servers"),
-            config.getString("parley.kafka.messages-topic"),
-            config.getDuration("parley.dedup.log-search-timeout"),
-            system.dispatchers().lookup(DispatcherSelector.blocking()));
+    MessageLogSearch log = MessageLogSearch.fromConfig(system);
     Conversation.init(
         system,
         Conversation.Settings.fromConfig(config, dedup, publisher, fanout, index, log::find));
@@ -182,17 +160,11 @@ public final class Guardian {
   /** The node's presence hub: lazy presence and typing for its sessions. */
   private static ActorRef<PresenceHub.Local> startPresence(ActorContext<Command> context) {
     ActorSystem<?> system = context.getSystem();
-    Config presence = system.settings().config().getConfig("parley.presence");
-    PresenceStore store =
-        new PresenceStore(
-            RedisConnector.get(system),
-            presence.getDuration("ttl"),
-            presence.getDuration("last-seen-retention"),
-            presence.getDuration("watch-ttl"),
-            Clock.systemUTC());
-    PresenceHub.Settings settings = PresenceHub.Settings.fromConfig(presence);
-    return context
-        .spawn(PresenceHub.create(store, ParleyNode.nodeName(system), settings), "presence-hub")
-        .narrow();
+    PresenceHub.Settings settings =
+        PresenceHub.Settings.fromConfig(system.settings().config().getConfig("parley.presence"));
+    Behavior<PresenceHub.Message> hub =
+        PresenceHub.create(PresenceStore.fromConfig(system), ParleyNode.nodeName(system), settings);
+    return context.spawn(hub, "presence-hub").narrow();
   }
+
 }

@@ -1,5 +1,6 @@
 package io.parley.history;
 
+import com.typesafe.config.Config;
 import io.parley.conversation.Conversation;
 import io.parley.pipeline.MessageRecord;
 import java.time.Duration;
@@ -45,6 +46,16 @@ public final class HistoryService {
     this.store = store;
     this.askTimeout = askTimeout;
     this.persistWait = persistWait;
+  }
+
+  /** Asks within {@code parley.gateway.ask-timeout}, waits {@code parley.history.persist-wait}. */
+  public static HistoryService fromConfig(ActorSystem<?> system, MessageStore store) {
+    Config config = system.settings().config();
+    return new HistoryService(
+        system,
+        store,
+        config.getDuration("parley.gateway.ask-timeout"),
+        config.getDuration("parley.history.persist-wait"));
   }
 
   /** Up to {@code limit} messages with seq above {@code afterSeq}, ascending. */

@@ -1,5 +1,6 @@
 package io.parley.pipeline;
 
+import com.typesafe.config.Config;
 import io.parley.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -21,6 +22,8 @@ import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.utils.Utils;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.DispatcherSelector;
 
 /**
  * Finds a conversation's message in the Kafka log by its idempotency key, from a point in time to
@@ -49,6 +52,16 @@ public final class MessageLogSearch {
     this.topic = topic;
     this.deadline = deadline;
     this.blocking = blocking;
+  }
+
+  /** The messages topic, searched within {@code parley.dedup.log-search-timeout}, blocking. */
+  public static MessageLogSearch fromConfig(ActorSystem<?> system) {
+    Config config = system.settings().config();
+    return new MessageLogSearch(
+        config.getString("parley.kafka.bootstrap-servers"),
+        config.getString("parley.kafka.messages-topic"),
+        config.getDuration("parley.dedup.log-search-timeout"),
+        system.dispatchers().lookup(DispatcherSelector.blocking()));
   }
 
   /**

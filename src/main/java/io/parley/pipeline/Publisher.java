@@ -54,7 +54,16 @@ public final class Publisher {
   public record PublishFailed(MessageRecord record, String reason) implements Result {}
 
   /** How the publisher is bounded in time; see {@link #inDoubtAfter}. */
-  public record Settings(String topic, Duration publishDeadline, Clock clock) {}
+  public record Settings(String topic, Duration publishDeadline, Clock clock) {
+
+    /** The messages topic and {@code parley.dedup.publish-deadline}, on the wall clock. */
+    public static Settings fromConfig(Config config) {
+      return new Settings(
+          config.getString("parley.kafka.messages-topic"),
+          config.getDuration("parley.dedup.publish-deadline"),
+          Clock.systemUTC());
+    }
+  }
 
   private Publisher() {}
 

@@ -1,5 +1,6 @@
 package io.parley.presence;
 
+import com.typesafe.config.Config;
 import io.lettuce.core.Range;
 import io.lettuce.core.ScriptOutputType;
 import io.parley.registry.ConnectionRegistry;
@@ -15,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.stream.Stream;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * Presence in Redis, and who wants to hear about it.
@@ -112,6 +114,17 @@ public final class PresenceStore implements PresenceRecords {
     this.lastSeenRetention = lastSeenRetention;
     this.watchTtl = watchTtl;
     this.clock = clock;
+  }
+
+  /** The node's presence keys: its Redis and {@code parley.presence}, on the wall clock. */
+  public static PresenceStore fromConfig(ActorSystem<?> system) {
+    Config presence = system.settings().config().getConfig("parley.presence");
+    return new PresenceStore(
+        RedisConnector.get(system),
+        presence.getDuration("ttl"),
+        presence.getDuration("last-seen-retention"),
+        presence.getDuration("watch-ttl"),
+        Clock.systemUTC());
   }
 
   static String presenceKey(String userId) {

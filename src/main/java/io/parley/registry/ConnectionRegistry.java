@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.apache.pekko.actor.typed.ActorSystem;
 
 /**
  * Which node holds which device: {@code conn:{user}} is a Redis hash of device → "node|expiresAt".
@@ -93,6 +94,14 @@ public final class ConnectionRegistry implements DeviceLocator {
     this.redis = redis;
     this.ttl = ttl;
     this.clock = clock;
+  }
+
+  /** The node's registry: its Redis and {@code parley.registry.ttl}, on the wall clock. */
+  public static ConnectionRegistry fromConfig(ActorSystem<?> system) {
+    return new ConnectionRegistry(
+        RedisConnector.get(system),
+        system.settings().config().getDuration("parley.registry.ttl"),
+        Clock.systemUTC());
   }
 
   public static String key(String userId) {

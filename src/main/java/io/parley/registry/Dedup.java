@@ -8,6 +8,7 @@ import java.time.Instant;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.slf4j.Logger;
@@ -81,7 +82,14 @@ public final class Dedup {
 
   private Dedup() {}
 
-  /** Production: the keys in Redis, living {@code retention}. */
+  /** Production: the node's Redis, keys living {@code parley.dedup.retention}. */
+  public static Behavior<Command> create(ActorSystem<?> system) {
+    return create(
+        RedisConnector.get(system),
+        system.settings().config().getDuration("parley.dedup.retention"));
+  }
+
+  /** The keys in Redis, living {@code retention}. */
   public static Behavior<Command> create(RedisConnector redis, Duration retention) {
     return create(new RedisDedupStore(redis, retention));
   }
