@@ -11,10 +11,8 @@ import io.parley.routing.NodeRouter.Delivery;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.apache.pekko.actor.typed.ActorRef;
@@ -116,9 +114,6 @@ public final class PresenceHub {
     }
   }
 
-  /** What one session views. */
-  private record Viewer(String userId, Map<String, Set<String>> othersByConversation) {}
-
   private final ActorContext<Message> context;
 
   /** Used from futures' callbacks too, where the actor context must not be touched. */
@@ -129,11 +124,7 @@ public final class PresenceHub {
   private final String selfNode;
   private final Settings settings;
   private final Map<String, ActorRef<Command>> hubs = new HashMap<>();
-  private final Map<ActorRef<Delivery>, Viewer> viewers = new HashMap<>();
-  private final Map<String, Set<ActorRef<Delivery>>> viewersByConversation = new HashMap<>();
-
-  /** Per watched user: each viewing session and in how many of its open conversations. */
-  private final Map<String, Map<ActorRef<Delivery>, Integer>> watchersByUser = new HashMap<>();
+  private final Viewers viewers = new Viewers();
 
   /** The last status pushed for each watched user, and when (a counter) it last changed. */
   private final Map<String, Status> known = new HashMap<>();
@@ -273,47 +264,25 @@ public final class PresenceHub {
 
   private Behavior<Message> onView(View view) {
     ActorRef<Delivery> session = view.viewer();
-    Viewer viewer = viewers.get(session);
-    if (viewer == null) {
-      viewer = new Viewer(view.userId(), new HashMap<>());
-      viewers.put(session, viewer);
+    if (viewers.add(session, view.userId())) {
       context.watchWith(session, new ViewerGone(session));
-    }
-    if (viewer.othersByConversation().containsKey(view.conversationId())) {
+    } else if (viewers.views(session, view.conversationId())) {
       unview(session, view.conversationId()); // members may have changed: view afresh
     }
-    Set<String> others = new HashSet<>(view.members());
-    others.remove(view.userId());
-    viewer.othersByConversation().put(view.conversationId(), others);
-    List<String> newlyWatched = others.stream().filter(this::unwatched).toList();
-    others.forEach(
-        user ->
-            watchersByUser
-                .computeIfAbsent(user, u -> new HashMap<>())
-                .merge(session, 1, Integer::sum));
-    Set<ActorRef<Delivery>> conversationViewers =
-        viewersByConversation.computeIfAbsent(view.conversationId(), c -> new HashSet<>());
-    boolean newConversation = conversationViewers.isEmpty();
-    conversationViewers.add(session);
+    Viewers.Opened opened =
+        viewers.view(session, view.userId(), view.conversationId(), view.members());
     // The statuses are read once the watch is in Redis: a viewer that has its first presence
     // frames is sure to hear of every later change and of typing.
+    List<String> conversations =
+        opened.newConversation() ? List.of(view.conversationId()) : List.of();
     CompletionStage<Void> watched =
-        remember(
-            store.watch(
-                selfNode,
-                newlyWatched,
-                newConversation ? List.of(view.conversationId()) : List.of()),
-            "watch");
+        remember(store.watch(selfNode, opened.newlyWatched(), conversations), "watch");
     long startedAt = ++clock;
     context.pipeToSelf(
-        watched.handle((ok, failure) -> null).thenCompose(any -> store.statuses(others)),
+        watched.handle((ok, failure) -> null).thenCompose(any -> store.statuses(opened.others())),
         (statuses, failure) ->
             new ViewStatuses(session, startedAt, failure == null ? statuses : Map.of()));
     return Behaviors.same();
-  }
-
-  private boolean unwatched(String userId) {
-    return !watchersByUser.containsKey(userId);
   }
 
   /** The current status of each member goes to the new viewer at once, changes to the others. */
@@ -321,8 +290,7 @@ public final class PresenceHub {
     applyStatuses(answer.statuses(), answer.startedAt(), answer.viewer());
     for (String userId : answer.statuses().keySet()) {
       Status latest = known.get(userId);
-      if (latest != null
-          && watchersByUser.getOrDefault(userId, Map.of()).containsKey(answer.viewer())) {
+      if (latest != null && viewers.watchersOf(userId).contains(answer.viewer())) {
         answer.viewer().tell(push(userId, latest));
       }
     }
@@ -330,57 +298,29 @@ public final class PresenceHub {
   }
 
   private Behavior<Message> unview(ActorRef<Delivery> session, String conversationId) {
-    Viewer viewer = viewers.get(session);
-    Set<String> others =
-        viewer == null ? null : viewer.othersByConversation().remove(conversationId);
-    if (others == null) {
+    Viewers.Closed closed = viewers.unview(session, conversationId);
+    if (closed == null) {
       return Behaviors.same();
     }
-    List<String> unwatched = others.stream().filter(user -> dropWatcher(user, session)).toList();
-    Set<ActorRef<Delivery>> conversationViewers = viewersByConversation.get(conversationId);
-    boolean lastViewer =
-        conversationViewers != null
-            && conversationViewers.remove(session)
-            && conversationViewers.isEmpty();
-    if (lastViewer) {
-      viewersByConversation.remove(conversationId);
+    for (String userId : closed.unwatched()) {
+      known.remove(userId);
+      changedAt.remove(userId);
     }
-    remember(
-        store.unwatch(selfNode, unwatched, lastViewer ? List.of(conversationId) : List.of()),
-        "unwatch");
+    List<String> conversations = closed.lastViewer() ? List.of(conversationId) : List.of();
+    remember(store.unwatch(selfNode, closed.unwatched(), conversations), "unwatch");
     return Behaviors.same();
   }
 
-  /** True when {@code session} was the user's last watcher on this node. */
-  private boolean dropWatcher(String userId, ActorRef<Delivery> session) {
-    Map<ActorRef<Delivery>, Integer> sessions = watchersByUser.get(userId);
-    if (sessions == null) {
-      return false;
-    }
-    sessions.computeIfPresent(session, (s, count) -> count > 1 ? count - 1 : null);
-    if (!sessions.isEmpty()) {
-      return false;
-    }
-    watchersByUser.remove(userId);
-    known.remove(userId);
-    changedAt.remove(userId);
-    return true;
-  }
-
   private Behavior<Message> onViewerGone(ActorRef<Delivery> session) {
-    Viewer viewer = viewers.get(session);
-    if (viewer != null) {
-      List.copyOf(viewer.othersByConversation().keySet())
-          .forEach(conversation -> unview(session, conversation));
-      viewers.remove(session);
-    }
+    viewers.conversationsOf(session).forEach(conversation -> unview(session, conversation));
+    viewers.remove(session);
     return Behaviors.same();
   }
 
   // ---- changes reaching this node -------------------------------------------------------
 
   private Behavior<Message> onStatusChanged(StatusChanged changed) {
-    if (watchersByUser.containsKey(changed.userId())) {
+    if (viewers.watches(changed.userId())) {
       changedAt.put(changed.userId(), ++clock);
       applyStatuses(
           Map.of(changed.userId(), new Status(changed.online(), changed.lastSeen())), clock, null);
@@ -389,21 +329,17 @@ public final class PresenceHub {
   }
 
   private Behavior<Message> onTypingSeen(TypingSeen typing) {
-    for (ActorRef<Delivery> session :
-        viewersByConversation.getOrDefault(typing.conversationId(), Set.of())) {
-      Viewer viewer = viewers.get(session);
-      if (viewer != null && !viewer.userId().equals(typing.userId())) {
-        session.tell(new NodeRouter.TypingPush(typing.conversationId(), typing.userId()));
-      }
+    for (ActorRef<Delivery> session : viewers.viewersOf(typing.conversationId(), typing.userId())) {
+      session.tell(new NodeRouter.TypingPush(typing.conversationId(), typing.userId()));
     }
     return Behaviors.same();
   }
 
   private Behavior<Message> onPoll() {
-    if (!watchersByUser.isEmpty()) {
+    if (!viewers.watchedUsers().isEmpty()) {
       long startedAt = ++clock;
       context.pipeToSelf(
-          store.statuses(List.copyOf(watchersByUser.keySet())),
+          store.statuses(List.copyOf(viewers.watchedUsers())),
           (statuses, failure) -> new Polled(startedAt, failure == null ? statuses : Map.of()));
     }
     return Behaviors.same();
@@ -422,13 +358,13 @@ public final class PresenceHub {
   private void applyStatuses(Map<String, Status> statuses, long readAt, ActorRef<Delivery> except) {
     statuses.forEach(
         (userId, status) -> {
-          Map<ActorRef<Delivery>, Integer> sessions = watchersByUser.get(userId);
-          if (sessions == null || changedAt.getOrDefault(userId, Long.MIN_VALUE) > readAt) {
+          if (!viewers.watches(userId)
+              || changedAt.getOrDefault(userId, Long.MIN_VALUE) > readAt) {
             return;
           }
           Status before = known.put(userId, status);
           if (before == null || before.online() != status.online()) {
-            sessions.keySet().stream()
+            viewers.watchersOf(userId).stream()
                 .filter(session -> !session.equals(except))
                 .forEach(session -> session.tell(push(userId, status)));
           }
@@ -441,7 +377,7 @@ public final class PresenceHub {
 
   private Behavior<Message> onRefreshWatches() {
     remember(
-        store.watch(selfNode, watchersByUser.keySet(), viewersByConversation.keySet()),
+        store.watch(selfNode, viewers.watchedUsers(), viewers.viewedConversations()),
         "watch refresh");
     return Behaviors.same();
   }
