@@ -10,11 +10,12 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * One Parley node in a JVM of its own ({@code io.parley.app.Main} behind {@link ChildGuard}, so it
@@ -122,28 +123,32 @@ public final class NodeProcess {
   }
 
   /** Waits until {@code /health/ready} answers 200 (joined, Redis and Kafka reachable). */
-  public void awaitReady(Duration deadline) throws InterruptedException {
+  public void awaitReady(Duration deadline) {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
     HttpRequest probe =
         HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + httpPort + "/health/ready"))
             .timeout(Duration.ofSeconds(5))
             .build();
-    Instant giveUp = Instant.now().plus(deadline);
-    while (Instant.now().isBefore(giveUp)) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("node on :" + httpPort + " exited; see " + log);
-      }
-      try {
-        if (http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notListeningYet) {
-        // The node is still starting.
-      }
-      Thread.sleep(250); // polling interval of a readiness probe, not synchronisation
+    try {
+      Awaitility.await()
+          .atMost(deadline)
+          .pollInterval(Duration.ofMillis(250))
+          .until(() -> ready(http, probe));
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException(
+          "node on :" + httpPort + " not ready within " + deadline + "; see " + log);
     }
-    throw new IllegalStateException(
-        "node on :" + httpPort + " not ready within " + deadline + "; see " + log);
+  }
+
+  private boolean ready(HttpClient http, HttpRequest probe) throws InterruptedException {
+    if (!process.isAlive()) {
+      throw new IllegalStateException("node on :" + httpPort + " exited; see " + log);
+    }
+    try {
+      return http.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200;
+    } catch (IOException notListeningYet) {
+      return false; // the node is still starting
+    }
   }
 
   /** SIGKILL, as a crashed machine: no drain, no hand-off, no leave. Returns once it is gone. */
