@@ -84,14 +84,8 @@ public final class Dedup {
 
   /** Production: the node's Redis, keys living {@code parley.dedup.retention}. */
   public static Behavior<Command> create(ActorSystem<?> system) {
-    return create(
-        RedisConnector.get(system),
-        system.settings().config().getDuration("parley.dedup.retention"));
-  }
-
-  /** The keys in Redis, living {@code retention}. */
-  public static Behavior<Command> create(RedisConnector redis, Duration retention) {
-    return create(new RedisDedupStore(redis, retention));
+    Duration retention = system.settings().config().getDuration("parley.dedup.retention");
+    return create(new RedisDedupStore(RedisConnector.get(system), retention));
   }
 
   public static Behavior<Command> create(DedupStore store) {
