@@ -162,6 +162,20 @@ public final class LoadGen implements Callable<Integer> {
   Duration ladderWindow;
 
   @Option(
+      names = "--jit-warmup",
+      defaultValue = "PT3M",
+      description =
+          "send path: unmeasured sends before the first ladder, so the steps measure warm JVMs, not"
+              + " their JIT compilers (PT0S: none)")
+  Duration jitWarmup;
+
+  @Option(
+      names = "--jit-warmup-rate",
+      defaultValue = "300",
+      description = "send path: sends per second of the JIT warm-up")
+  int jitWarmupRate;
+
+  @Option(
       names = "--drain",
       defaultValue = "PT10S",
       description = "send path: how long after a window its acks and deliveries are waited for")
@@ -178,11 +192,18 @@ public final class LoadGen implements Callable<Integer> {
   boolean jfr;
 
   @Option(
+      names = "--node-java-options",
+      defaultValue = "",
+      description =
+          "more JVM options for every node (a profiler agent, -XX flags), after the bench's own")
+  String nodeJavaOptions;
+
+  @Option(
       names = "--short",
       description =
           "a short run (~7 min): rates 10,50,200, groups of 100, 1,000 idle, 10 s steps,"
               + " 30 s warm-up; send path: 200 clients, ladder 50,200, 3 s warm-up, 10 s"
-              + " windows; overrides those options")
+              + " windows, 20 s JIT warm-up at 100/s; overrides those options")
   boolean shortRun;
 
   /** The node GC logs, by node, for the send path's pauses per window. */
@@ -251,6 +272,8 @@ public final class LoadGen implements Callable<Integer> {
       ladder = List.of(50, 200);
       ladderWarmup = Duration.ofSeconds(3);
       ladderWindow = Duration.ofSeconds(10);
+      jitWarmup = Duration.ofSeconds(20);
+      jitWarmupRate = 100;
     }
     if (idleOnly) {
       rates = List.of();
@@ -312,7 +335,9 @@ public final class LoadGen implements Callable<Integer> {
       env.put("PARLEY_CASSANDRA_CREATE_SCHEMA", "true");
       // NodeProcess fixes -Xmx512m; _JAVA_OPTIONS comes after the command line, so it wins.
       // The GC log shows how much of a step's p99 is GC pauses.
-      env.put("_JAVA_OPTIONS", "-Xmx" + nodeHeap + " -Xlog:gc:file=" + gcLog + ":uptime");
+      env.put(
+          "_JAVA_OPTIONS",
+          "-Xmx" + nodeHeap + " -Xlog:gc:file=" + gcLog + ":uptime " + nodeJavaOptions);
       if (sendRateRaised) {
         env.put("PARLEY_SEND_RATE", "100000");
       }
@@ -451,6 +476,14 @@ public final class LoadGen implements Callable<Integer> {
           SendPath.open(
               system, Target.parley(measured), tokens, this::source, clients, size, bodyChars)) {
         checkSendRate(path.clients());
+        if (!jitWarmup.isZero() && size == members.get(0)) {
+          System.out.printf(
+              Locale.ROOT,
+              "JIT warm-up: %d sends/s for %d s, not measured%n",
+              jitWarmupRate,
+              jitWarmup.toSeconds());
+          path.warmUp(jitWarmupRate, jitWarmup);
+        }
         System.out.println(SendPathStep.header(cpu.names(), measured.size()));
         for (int i = 0; i < ladder.size(); i++) {
           Path jfrFile =

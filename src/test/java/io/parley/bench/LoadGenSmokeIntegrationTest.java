@@ -66,6 +66,10 @@ class LoadGenSmokeIntegrationTest {
                 "PT2S",
                 "--ladder-window",
                 "PT3S",
+                "--jit-warmup",
+                "PT2S",
+                "--jit-warmup-rate",
+                "10",
                 "--jfr");
 
     assertEquals(0, exit, "the load generator ran to its end");

@@ -217,6 +217,19 @@ final class SendPath implements AutoCloseable {
   }
 
   /**
+   * Unmeasured sends at {@code rate} for {@code duration}, before the first step: the nodes' JIT
+   * compilers take minutes of CPU on a fresh JVM (2 cores: most of a step's CPU in its first
+   * minutes), which is a deploy's cost, not a message's.
+   */
+  void warmUp(int rate, Duration duration) throws InterruptedException {
+    long start = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(20);
+    long end = start + duration.toNanos();
+    Window uncounted = new Window();
+    current = uncounted;
+    sendOnSchedule(rate, start, end, end, uncounted);
+  }
+
+  /**
    * One step at {@code rate} sends a second: {@code warmup}, then {@code window} measured, then up
    * to {@code drain} for the window's answers. {@code profile}, if not null, records node 1 from
    * the warm-up to the window's end.
