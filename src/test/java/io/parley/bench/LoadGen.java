@@ -163,10 +163,10 @@ public final class LoadGen implements Callable<Integer> {
 
   @Option(
       names = "--jit-warmup",
-      defaultValue = "PT3M",
+      defaultValue = "PT15M",
       description =
-          "send path: unmeasured sends before the first ladder, so the steps measure warm JVMs, not"
-              + " their JIT compilers (PT0S: none)")
+          "send path: at most this long, unmeasured sends before the first ladder until the nodes'"
+              + " JIT compilers are quiet, so the steps measure warm JVMs (PT0S: none)")
   Duration jitWarmup;
 
   @Option(
@@ -477,12 +477,7 @@ public final class LoadGen implements Callable<Integer> {
               system, Target.parley(measured), tokens, this::source, clients, size, bodyChars)) {
         checkSendRate(path.clients());
         if (!jitWarmup.isZero() && size == members.get(0)) {
-          System.out.printf(
-              Locale.ROOT,
-              "JIT warm-up: %d sends/s for %d s, not measured%n",
-              jitWarmupRate,
-              jitWarmup.toSeconds());
-          path.warmUp(jitWarmupRate, jitWarmup);
+          warmUntilJitQuiet(path, measured);
         }
         System.out.println(SendPathStep.header(cpu.names(), measured.size()));
         for (int i = 0; i < ladder.size(); i++) {
@@ -506,6 +501,45 @@ public final class LoadGen implements Callable<Integer> {
       }
     }
     System.out.println("send path figures: " + csv);
+  }
+
+  /** A slice of the JIT warm-up; quiet: every node's compilers busy less than 5% of a slice. */
+  private static final Duration JIT_SLICE = Duration.ofSeconds(30);
+
+  private static final double JIT_QUIET_SHARE = 0.05;
+
+  /**
+   * Sends at {@code --jit-warmup-rate} in slices until no node's compilers were busy more than
+   * {@link #JIT_QUIET_SHARE} of the last slice, or {@code --jit-warmup} has passed.
+   */
+  private void warmUntilJitQuiet(SendPath path, List<NodeProcess> measured)
+      throws InterruptedException {
+    System.out.printf(
+        Locale.ROOT,
+        "JIT warm-up: %d sends/s, not measured, until the compilers are quiet (at most %d s)%n",
+        jitWarmupRate,
+        jitWarmup.toSeconds());
+    long started = System.nanoTime();
+    long[] before = JitClock.busyMillis(measured);
+    Duration left = jitWarmup;
+    boolean quiet = false;
+    while (!quiet && !left.isZero()) {
+      Duration slice = left.compareTo(JIT_SLICE) < 0 ? left : JIT_SLICE;
+      path.warmUp(jitWarmupRate, slice);
+      left = left.minus(slice);
+      long[] after = JitClock.busyMillis(measured);
+      quiet = true;
+      for (int i = 0; i < after.length; i++) {
+        quiet &= after[i] - before[i] < JIT_QUIET_SHARE * slice.toMillis();
+      }
+      before = after;
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "JIT warm-up: %s after %d s; compilers busy %s ms in total per node%n",
+        quiet ? "quiet" : "not quiet yet",
+        TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - started),
+        Arrays.toString(before));
   }
 
   /** Says when the ladder is not what a user's defaults allow, or not run at the defaults. */

@@ -136,6 +136,7 @@ class MessagingIntegrationTest {
               - sample(bobNodeBefore, "parley_delivery_latency_seconds_count"));
       assertTrue(after.contains("parley_ack_latency_seconds_bucket{le="), "a histogram");
       assertTrue(after.contains("jvm_memory_used_bytes"), "JVM metrics");
+      assertTrue(after.contains("jvm_compilation_time_ms_total"), "JIT compile time");
     }
   }
 
