@@ -73,6 +73,8 @@ public final class Persister {
       int maxBatchRows,
       long maxBatchBytes,
       int parallelism,
+      long fetchMinBytes,
+      Duration fetchWait,
       Duration minBackoff,
       Duration maxBackoff,
       Duration restartMinBackoff,
@@ -89,6 +91,8 @@ public final class Persister {
           persister.getInt("max-batch-rows"),
           persister.getBytes("max-batch-bytes"),
           persister.getInt("parallelism"),
+          persister.getBytes("fetch-min-bytes"),
+          persister.getDuration("fetch-wait"),
           persister.getDuration("min-backoff"),
           persister.getDuration("max-backoff"),
           persister.getDuration("restart-min-backoff"),
@@ -133,7 +137,12 @@ public final class Persister {
         ConsumerSettings.create(system, new StringDeserializer(), new ByteArrayDeserializer())
             .withBootstrapServers(settings.bootstrapServers())
             .withGroupId(settings.groupId())
-            .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+            .withProperty(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest")
+            .withProperty(
+                ConsumerConfig.FETCH_MIN_BYTES_CONFIG, Long.toString(settings.fetchMinBytes()))
+            .withProperty(
+                ConsumerConfig.FETCH_MAX_WAIT_MS_CONFIG,
+                Long.toString(settings.fetchWait().toMillis()));
     CommitterSettings committer =
         CommitterSettings.create(system).withMaxInterval(Duration.ofMillis(500));
     RestartSettings restart =
