@@ -8,6 +8,7 @@ import io.github.bucket4j.BlockingBucket;
 import io.github.bucket4j.Bucket;
 import io.parley.testing.TestCluster;
 import io.parley.testing.WsClient;
+import io.parley.testing.contract.ContractViolation;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -219,6 +220,8 @@ final class ChatClient implements Runnable {
     try {
       socket = WsClient.connect(nodes.httpPort(nodeIndex), TestCluster.token(user), "device");
       return true;
+    } catch (ContractViolation broken) {
+      throw broken; // the server answered, wrongly: no other node will make that right
     } catch (RuntimeException | AssertionError refused) {
       return false;
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.Json;
+import io.parley.testing.contract.RestContract;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -13,7 +14,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 
-/** The REST API through a real HTTP client. */
+/**
+ * The REST API through a real HTTP client. Every response is checked against docs/api/openapi.yaml
+ * ({@link RestContract}), so each test that calls the API checks the contract too.
+ */
 public final class Api {
 
   private static final HttpClient HTTP =
@@ -45,6 +49,7 @@ public final class Api {
     try {
       HttpResponse<String> response =
           HTTP.send(request(port, path, null).GET().build(), HttpResponse.BodyHandlers.ofString());
+      RestContract.check(response);
       assertEquals(200, response.statusCode(), response::body);
       return response.body();
     } catch (IOException e) {
@@ -73,6 +78,7 @@ public final class Api {
   private static Response send(HttpRequest request) {
     try {
       HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      RestContract.check(response);
       JsonNode body =
           response.body().isEmpty()
               ? Json.mapper().nullNode()

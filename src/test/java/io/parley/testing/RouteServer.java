@@ -2,6 +2,7 @@ package io.parley.testing;
 
 import com.typesafe.config.ConfigFactory;
 import io.parley.gateway.HttpErrors;
+import io.parley.testing.contract.RestContract;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -18,7 +19,8 @@ import org.apache.pekko.http.javadsl.server.Route;
 
 /**
  * Routes bound on a free local port in a plain (non-cluster) actor system, behind the node's error
- * handling: for testing a route class through a real HTTP client without the stack.
+ * handling: for testing a route class through a real HTTP client without the stack. Every response
+ * is checked against docs/api/openapi.yaml.
  */
 public final class RouteServer implements AutoCloseable {
 
@@ -81,7 +83,9 @@ public final class RouteServer implements AutoCloseable {
 
   private static HttpResponse<String> send(HttpRequest request) {
     try {
-      return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> response = HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+      RestContract.check(response); // the routes under test answer as docs/api/openapi.yaml says
+      return response;
     } catch (IOException e) {
       throw new AssertionError("request failed: " + request.uri(), e);
     } catch (InterruptedException e) {

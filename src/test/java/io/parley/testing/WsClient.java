@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.Json;
+import io.parley.testing.contract.ContractViolation;
+import io.parley.testing.contract.FrameContract;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.WebSocket;
@@ -13,13 +15,21 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A real WebSocket client (the JDK's) that records every frame the server sends. */
+/**
+ * A real WebSocket client (the JDK's) that records every frame the server sends, and checks each
+ * against docs/api/asyncapi.yaml as it arrives ({@link FrameContract}): a frame that breaks it
+ * fails the test at its next read of a frame, or at {@link #close}/{@link #abort}, so every test
+ * that talks to the server checks the contract too.
+ */
 public final class WsClient implements AutoCloseable {
 
   public static final Duration DEADLINE = Duration.ofSeconds(30);
@@ -27,6 +37,8 @@ public final class WsClient implements AutoCloseable {
 
   private final LinkedBlockingQueue<JsonNode> frames = new LinkedBlockingQueue<>();
   private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+  private final ConcurrentLinkedQueue<String> violations = new ConcurrentLinkedQueue<>();
+  private final Set<String> typesSeen = ConcurrentHashMap.newKeySet();
   private volatile Instant closedAt;
   private volatile Instant reconnectAt;
   private volatile boolean paused;
@@ -94,6 +106,7 @@ public final class WsClient implements AutoCloseable {
   public JsonNode next() {
     try {
       JsonNode frame = frames.poll(DEADLINE.toSeconds(), TimeUnit.SECONDS);
+      failOnViolation();
       assertNotNull(frame, "no frame within " + DEADLINE);
       return frame;
     } catch (InterruptedException e) {
@@ -105,7 +118,9 @@ public final class WsClient implements AutoCloseable {
   /** The next frame within {@code wait}, or null. */
   public JsonNode poll(Duration wait) {
     try {
-      return frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      JsonNode frame = frames.poll(wait.toMillis(), TimeUnit.MILLISECONDS);
+      failOnViolation();
+      return frame;
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
@@ -116,6 +131,7 @@ public final class WsClient implements AutoCloseable {
   public void abort() {
     socket.abort();
     closed.complete(-1);
+    failOnViolation();
   }
 
   /**
@@ -165,6 +181,21 @@ public final class WsClient implements AutoCloseable {
       closed.completeOnTimeout(-1, DEADLINE.toSeconds(), TimeUnit.SECONDS).join();
     }
     socket.abort();
+    failOnViolation();
+  }
+
+  /** The {@code type} of every frame received so far, read or not. */
+  public Set<String> typesSeen() {
+    return Set.copyOf(typesSeen);
+  }
+
+  /** Reports each violation once, so that cleanup after a failure does not repeat it. */
+  private void failOnViolation() {
+    String first = violations.poll();
+    if (first != null) {
+      violations.clear();
+      throw new ContractViolation(first);
+    }
   }
 
   private final class Listener implements WebSocket.Listener {
@@ -174,8 +205,10 @@ public final class WsClient implements AutoCloseable {
     public CompletionStage<?> onText(WebSocket webSocket, CharSequence data, boolean last) {
       partial.append(data);
       if (last) {
+        FrameContract.get().serverViolation(partial.toString()).ifPresent(violations::add);
         try {
           JsonNode frame = Json.mapper().readTree(partial.toString());
+          typesSeen.add(frame.path("type").asText());
           if (frame.path("type").asText().equals("reconnect")) {
             reconnectAt = Instant.now();
           }
