@@ -2,21 +2,17 @@ package io.parley.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import io.parley.devstack.LocalStack;
-import io.parley.devstack.StackOptions;
+import io.parley.testing.NodeScripts;
 import io.parley.testing.StackExtension;
 import io.parley.testing.TestCluster;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -38,7 +34,6 @@ class DemoPageBrowserTest {
   private static final List<String> FEATURES = List.of("presence", "typing", "receipts");
 
   private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-  private static final Duration NPM_DEADLINE = Duration.ofMinutes(3);
   // The script has its own 160 s watchdog, so a hang normally ends with its screenshots first.
   private static final Duration SCRIPT_DEADLINE = Duration.ofMinutes(3);
 
@@ -63,17 +58,13 @@ class DemoPageBrowserTest {
         "browser tests need Debian's Chromium at "
             + CHROMIUM
             + ": install it with `apt-get install -y chromium` (.ci/run does)");
-    Path browserDir = projectDir().resolve("src/test/browser");
-    if (!Files.isDirectory(browserDir.resolve("node_modules/playwright-core"))) {
-      Outcome install =
-          run(browserDir, List.of("npm", "ci", "--no-audit", "--no-fund"), NPM_DEADLINE);
-      assertEquals(0, install.exitCode(), () -> "npm ci failed:\n" + install.output());
-    }
+    Path browserDir = NodeScripts.projectDir().resolve("src/test/browser");
+    NodeScripts.install(browserDir, "playwright-core");
 
     List<String> command = new ArrayList<>(List.of("node", "demo-chat.mjs", url(0), url(1)));
     command.add("--features=" + String.join(",", FEATURES));
-    command.add("--out=" + projectDir().resolve("target/browser"));
-    Outcome chat = run(browserDir, command, SCRIPT_DEADLINE);
+    command.add("--out=" + NodeScripts.projectDir().resolve("target/browser"));
+    NodeScripts.Outcome chat = NodeScripts.run(browserDir, command, SCRIPT_DEADLINE);
 
     System.out.println(chat.output());
     assertEquals(0, chat.exitCode(), () -> "demo-chat.mjs failed:\n" + chat.output());
@@ -81,46 +72,5 @@ class DemoPageBrowserTest {
 
   private static String url(int node) {
     return "http://127.0.0.1:" + cluster.httpPort(node);
-  }
-
-  private static Path projectDir() {
-    return Path.of(System.getProperty(StackOptions.PROJECT_DIR_PROPERTY, "")).toAbsolutePath();
-  }
-
-  private record Outcome(int exitCode, String output) {}
-
-  /** Runs a command to completion within {@code deadline}, output and errors in one log. */
-  private static Outcome run(Path dir, List<String> command, Duration deadline) {
-    try {
-      Path log = Files.createTempFile("parley-browser-", ".log");
-      ProcessBuilder builder =
-          new ProcessBuilder(command)
-              .directory(dir.toFile())
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile());
-      // playwright-core downloads no browser, but say so to anything that might try.
-      builder.environment().put("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1");
-      Process process = builder.start();
-      if (!process.waitFor(deadline.toSeconds(), TimeUnit.SECONDS)) {
-        process.descendants().forEach(ProcessHandle::destroyForcibly);
-        process.destroyForcibly().waitFor();
-        fail(command + " still running after " + deadline + ":\n" + read(log));
-      }
-      return new Outcome(process.exitValue(), read(log));
-    } catch (IOException e) {
-      throw new AssertionError(
-          "could not run " + command + " (Node.js 18+ and npm must be on the PATH)", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
-
-  private static String read(Path log) throws IOException {
-    try {
-      return Files.readString(log, StandardCharsets.UTF_8);
-    } finally {
-      Files.deleteIfExists(log);
-    }
   }
 }
