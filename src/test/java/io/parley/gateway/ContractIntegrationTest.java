@@ -106,11 +106,13 @@ class ContractIntegrationTest {
         WsClient bobLaptop = connect(bob)) {
       sent.send(bobLaptop, frame("open", id));
       awaitAll(
-          bobLaptop, List.of(f -> isPresence(f, alice, "online"), f -> isPresence(f, carol, "offline")));
+          bobLaptop,
+          List.of(f -> isPresence(f, alice, "online"), f -> isPresence(f, carol, "offline")));
 
       String key = UUID.randomUUID().toString();
-      sent.send(alicePhone, Map.of(
-          "type", "send", "conversationId", id, "idempotencyKey", key, "body", "hi"));
+      sent.send(
+          alicePhone,
+          Map.of("type", "send", "conversationId", id, "idempotencyKey", key, "body", "hi"));
       long seq = await(alicePhone, f -> type(f, "ack")).path("seq").asLong();
       await(bobLaptop, f -> type(f, "message"));
       sent.send(alicePhone, frame("typing", id));
@@ -148,9 +150,12 @@ class ContractIntegrationTest {
 
     void send(WsClient client, Map<String, Object> frame) {
       String text = Json.write(frame);
-      FrameContract.get().clientViolation(text).ifPresent(why -> {
-        throw new AssertionError(why);
-      });
+      FrameContract.get()
+          .clientViolation(text)
+          .ifPresent(
+              why -> {
+                throw new AssertionError(why);
+              });
       types.add((String) frame.get("type"));
       client.send(text);
     }

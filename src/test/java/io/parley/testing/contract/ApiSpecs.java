@@ -16,7 +16,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
 /**
@@ -33,7 +32,8 @@ final class ApiSpecs {
   private ApiSpecs() {}
 
   static Path dir() {
-    return Path.of(System.getProperty(StackOptions.PROJECT_DIR_PROPERTY, System.getProperty("user.dir")))
+    return Path.of(
+            System.getProperty(StackOptions.PROJECT_DIR_PROPERTY, System.getProperty("user.dir")))
         .toAbsolutePath()
         .resolve("docs/api");
   }
@@ -70,10 +70,9 @@ final class ApiSpecs {
 
   private static void configure(SchemaRegistry.Builder builder) {
     // Formats (date-time, uuid) assert, as the protocol promises them.
-    builder.schemaRegistryConfig(SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build());
-    Consumer<com.networknt.schema.resource.ResourceLoaders.Builder> files =
-        loaders -> loaders.resources(ApiSpecs::read);
-    builder.resourceLoaders(files);
+    builder.schemaRegistryConfig(
+        SchemaRegistryConfig.builder().formatAssertionsEnabled(true).build());
+    builder.resourceLoaders(loaders -> loaders.resources(ApiSpecs::read));
   }
 
   /** The text of a file of docs/api/ named by its IRI; null (not ours) for any other IRI. */

@@ -19,14 +19,16 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * A test of the contract checks: the validators accept what the protocol says the server sends
- * (protocol.md's examples and the specs' own) and refuse frames and bodies that break a schema,
- * so that a server frame that breaks its schema fails the integration suites.
+ * (protocol.md's examples and the specs' own) and refuse frames and bodies that break a schema, so
+ * that a server frame that breaks its schema fails the integration suites.
  */
 class ContractTest {
 
   private static final String KEY = "5b0e8a52-3c55-4c1e-9a0e-0c4b4a1c2d3e";
   private static final String ACK =
-      "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\"" + KEY + "\","
+      "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\""
+          + KEY
+          + "\","
           + "\"seq\":42,\"sentAt\":\"2026-11-28T10:15:30.123Z\"}";
 
   private final FrameContract frames = FrameContract.get();
@@ -50,7 +52,8 @@ class ContractTest {
     int checked = 0;
     for (JsonNode message : doc.path("components").path("messages")) {
       var schema =
-          ApiSpecs.schema(registry, ApiSpecs.ASYNCAPI, message.path("payload").path("$ref").asText());
+          ApiSpecs.schema(
+              registry, ApiSpecs.ASYNCAPI, message.path("payload").path("$ref").asText());
       for (JsonNode example : message.path("examples")) {
         assertEquals(List.of(), schema.validate(example.path("payload")), example.toString());
         checked++;
@@ -63,8 +66,16 @@ class ContractTest {
   void knowsEachFrameOfTheProtocolByDirection() {
     assertEquals(
         Set.of(
-            "welcome", "ack", "message", "history", "presence", "typing", "receipt", "error",
-            "reconnect", "pong"),
+            "welcome",
+            "ack",
+            "message",
+            "history",
+            "presence",
+            "typing",
+            "receipt",
+            "error",
+            "reconnect",
+            "pong"),
         frames.serverTypes());
     assertEquals(
         Set.of("send", "sync", "open", "close", "typing", "receipt", "ping"), frames.clientTypes());
@@ -74,13 +85,19 @@ class ContractTest {
   @ValueSource(
       strings = {
         // a required field missing
-        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\"" + KEY + "\","
+        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\""
+            + KEY
+            + "\","
             + "\"sentAt\":\"2026-11-28T10:15:30.123Z\"}",
         // a field of the wrong type
-        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\"" + KEY + "\","
+        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\""
+            + KEY
+            + "\","
             + "\"seq\":\"42\",\"sentAt\":\"2026-11-28T10:15:30.123Z\"}",
         // a field the schema does not have
-        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\"" + KEY + "\","
+        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\""
+            + KEY
+            + "\","
             + "\"seq\":42,\"sentAt\":\"2026-11-28T10:15:30.123Z\",\"node\":\"n1\"}",
         // a type the spec does not have
         "{\"type\":\"shout\",\"conversationId\":\"c1\"}",
@@ -93,7 +110,9 @@ class ContractTest {
         "{\"type\":\"presence\",\"userId\":\"bob\",\"status\":\"away\"}",
         "{\"type\":\"reconnect\",\"reason\":\"bored\"}",
         // formats: a seq below 1, a time without milliseconds, an id off the id rule
-        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\"" + KEY + "\","
+        "{\"type\":\"ack\",\"conversationId\":\"c1\",\"idempotencyKey\":\""
+            + KEY
+            + "\","
             + "\"seq\":0,\"sentAt\":\"2026-11-28T10:15:30.123Z\"}",
         "{\"type\":\"presence\",\"userId\":\"bob\",\"status\":\"offline\",\"lastSeen\":\"yesterday\"}",
         "{\"type\":\"typing\",\"conversationId\":\"c 1\",\"userId\":\"bob\"}",
@@ -111,7 +130,9 @@ class ContractTest {
   @Test
   void aClientFrameMayCarryFieldsTheServerIgnores() {
     String send =
-        "{\"type\":\"send\",\"conversationId\":\"c1\",\"idempotencyKey\":\"" + KEY + "\","
+        "{\"type\":\"send\",\"conversationId\":\"c1\",\"idempotencyKey\":\""
+            + KEY
+            + "\","
             + "\"body\":\"hi\",\"clientVersion\":\"2.1\"}";
     assertEquals(Optional.empty(), frames.clientViolation(send));
     assertTrue(frames.clientViolation("{\"type\":\"send\",\"conversationId\":\"c1\"}").isPresent());
@@ -129,19 +150,21 @@ class ContractTest {
     // a refusal of a path the API does not have still has the error body
     assertEquals(Optional.empty(), restViolation("GET", "/nowhere", 404, error));
 
-    assertTrue(restViolation("POST", "/api/conversations", 201, "{\"conversationId\":\"c1\"}")
-        .isPresent(), "required fields missing");
     assertTrue(
-        restViolation(
-                "GET", "/api/conversations/c1", 200, conversation.replace("}", ",\"x\":1}"))
+        restViolation("POST", "/api/conversations", 201, "{\"conversationId\":\"c1\"}").isPresent(),
+        "required fields missing");
+    assertTrue(
+        restViolation("GET", "/api/conversations/c1", 200, conversation.replace("}", ",\"x\":1}"))
             .isPresent(),
         "a field the schema does not have");
-    assertTrue(restViolation("GET", "/api/conversations/c1", 403, "{\"error\":\"no\"}").isPresent());
+    assertTrue(
+        restViolation("GET", "/api/conversations/c1", 403, "{\"error\":\"no\"}").isPresent());
     assertTrue(restViolation("GET", "/nowhere", 200, "{}").isPresent(), "no such operation");
     assertTrue(
         rest.violation("GET", "/metrics", 200, "application/json", "{}").isPresent(),
         "metrics are text");
-    assertFalse(rest.violation("GET", "/metrics", 200, "text/plain; charset=UTF-8", "a 1").isPresent());
+    assertFalse(
+        rest.violation("GET", "/metrics", 200, "text/plain; charset=UTF-8", "a 1").isPresent());
   }
 
   private Optional<String> restViolation(String method, String path, int status, String body) {
@@ -149,8 +172,8 @@ class ContractTest {
   }
 
   /**
-   * protocol.md's one-line server frames, completed where the prose abbreviates: "5b0e…" is a
-   * UUID, a bare "…" a time, and the history's "[ …message objects… ]" holds its message example.
+   * protocol.md's one-line server frames, completed where the prose abbreviates: "5b0e…" is a UUID,
+   * a bare "…" a time, and the history's "[ …message objects… ]" holds its message example.
    */
   private static List<String> protocolMdServerFrames() throws IOException {
     List<String> lines =

@@ -14,8 +14,8 @@ import java.util.TreeMap;
 
 /**
  * The WebSocket frames of docs/api/asyncapi.yaml, by direction and {@code type}. A frame is the
- * server's when a {@code send} operation or the reply of a {@code receive} operation names it,
- * and the client's when a {@code receive} operation does. Thread-safe.
+ * server's when a {@code send} operation or the reply of a {@code receive} operation names it, and
+ * the client's when a {@code receive} operation does. Thread-safe.
  */
 public final class FrameContract {
 
@@ -68,7 +68,8 @@ public final class FrameContract {
     List<Error> errors = schema.validate(frame);
     return errors.isEmpty()
         ? Optional.empty()
-        : Optional.of(side + " frame breaks asyncapi.yaml: " + ApiSpecs.describe(errors) + ": " + text);
+        : Optional.of(
+            side + " frame breaks asyncapi.yaml: " + ApiSpecs.describe(errors) + ": " + text);
   }
 
   private static FrameContract load() {
@@ -99,7 +100,8 @@ public final class FrameContract {
     if (!payload.startsWith("#/")) {
       throw new IllegalStateException("a message's payload must be a $ref to a schema: " + message);
     }
-    String type = follow(doc, message.path("payload")).path("properties").path("type").path("const").asText();
+    String type =
+        follow(doc, message.path("payload")).path("properties").path("type").path("const").asText();
     if (type.isEmpty()) {
       throw new IllegalStateException("a frame's schema must fix its type with const: " + payload);
     }

@@ -18,8 +18,8 @@ import java.util.regex.Pattern;
 /**
  * The REST responses of docs/api/openapi.yaml: a response must have a status its operation
  * documents (or its {@code default}), that status's media type and, for JSON, a body its schema
- * accepts. A request the spec has no operation for must get the error body every refusal has.
- * JSON bodies are described by a {@code $ref} to a named schema. Thread-safe.
+ * accepts. A request the spec has no operation for must get the error body every refusal has. JSON
+ * bodies are described by a {@code $ref} to a named schema. Thread-safe.
  */
 public final class RestContract {
 
