@@ -3,6 +3,7 @@ package io.parley.gateway;
 import com.typesafe.config.Config;
 import io.github.bucket4j.Bandwidth;
 import io.github.bucket4j.Bucket;
+import io.github.bucket4j.ConsumptionProbe;
 import java.time.Duration;
 
 /**
@@ -40,6 +41,7 @@ public final class RateLimits {
   private final Bucket sends;
   private final Bucket typing;
   private int refusedInARow;
+  private Duration retryAfter = Duration.ZERO;
 
   RateLimits(Settings settings) {
     this.settings = settings;
@@ -62,10 +64,21 @@ public final class RateLimits {
         frame instanceof ClientFrame.Send
             ? sends
             : frame instanceof ClientFrame.Typing ? typing : null;
-    if (bucket == null || bucket.tryConsume(1)) {
+    if (bucket == null) {
       refusedInARow = 0;
       return Verdict.ALLOWED;
     }
+    ConsumptionProbe probe = bucket.tryConsumeAndReturnRemaining(1);
+    if (probe.isConsumed()) {
+      refusedInARow = 0;
+      return Verdict.ALLOWED;
+    }
+    retryAfter = Duration.ofNanos(probe.getNanosToWaitForRefill());
     return ++refusedInARow >= settings.closeAfterRefusals() ? Verdict.ABUSIVE : Verdict.LIMITED;
+  }
+
+  /** After a refusal: how long until a frame of the refused kind would be taken. */
+  Duration retryAfter() {
+    return retryAfter;
   }
 }

@@ -55,11 +55,22 @@ public sealed interface ServerFrame {
   record ReceiptNotice(String conversationId, String userId, long seq, String kind)
       implements ServerFrame {}
 
-  /** {@code ref}: the idempotencyKey or frame type that failed; null, and omitted, if none. */
+  /**
+   * {@code ref}: the idempotencyKey or frame type that failed; {@code retryAfterMs}: with {@code
+   * rate_limited}, when a frame of that kind would be taken. Each is null, and omitted, if none.
+   */
   @JsonTypeName("error")
   record Error(
-      ErrorCode code, String message, @JsonInclude(JsonInclude.Include.NON_NULL) String ref)
-      implements ServerFrame {}
+      ErrorCode code,
+      String message,
+      @JsonInclude(JsonInclude.Include.NON_NULL) String ref,
+      @JsonInclude(JsonInclude.Include.NON_NULL) Long retryAfterMs)
+      implements ServerFrame {
+
+    public Error(ErrorCode code, String message, String ref) {
+      this(code, message, ref, null);
+    }
+  }
 
   /** Sent before a graceful shutdown; the client reconnects to any node and calls sync. */
   @JsonTypeName("reconnect")

@@ -4,6 +4,7 @@ import io.parley.conversation.Conversation;
 import io.parley.history.HistoryService;
 import io.parley.pipeline.MessageRecord;
 import io.parley.routing.NodeRouter;
+import java.time.Duration;
 
 /** Turns domain outcomes into frames; the one place where a failure gets its error code. */
 final class ServerFrames {
@@ -38,6 +39,12 @@ final class ServerFrames {
 
   static ServerFrame.Error error(ErrorCode code, String message, String ref) {
     return new ServerFrame.Error(code, message, ref);
+  }
+
+  /** {@code rate_limited}, with when to try again: whole milliseconds, at least 1. */
+  static ServerFrame.Error rateLimited(String ref, Duration retryAfter) {
+    long millis = Math.max(1, (retryAfter.toNanos() + 999_999) / 1_000_000);
+    return new ServerFrame.Error(ErrorCode.RATE_LIMITED, "slow down", ref, millis);
   }
 
   static ServerFrame.Error rejected(Conversation.Rejected rejected, String ref) {

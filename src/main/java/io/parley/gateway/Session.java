@@ -371,7 +371,7 @@ public final class Session {
               "far over the rate limit; closing",
               ServerFrames.refOf(frame)));
     } else if (verdict == RateLimits.Verdict.LIMITED) {
-      push(ServerFrames.error(ErrorCode.RATE_LIMITED, "slow down", ServerFrames.refOf(frame)));
+      push(ServerFrames.rateLimited(ServerFrames.refOf(frame), rateLimits.retryAfter()));
     }
     return verdict == RateLimits.Verdict.ALLOWED;
   }

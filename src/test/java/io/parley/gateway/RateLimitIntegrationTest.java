@@ -1,6 +1,7 @@
 package io.parley.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.parley.devstack.LocalStack;
@@ -44,6 +45,11 @@ class RateLimitIntegrationTest {
           } else {
             assertEquals("rate_limited", frame.path("code").asText(), frame::toString);
             limited++;
+            if (limited < 5) {
+              // 1 a second: the next send is taken within a second (the close carries none).
+              long retryAfterMs = frame.path("retryAfterMs").asLong();
+              assertTrue(retryAfterMs >= 1 && retryAfterMs <= 1000, frame::toString);
+            }
           }
           if (limited == 5) {
             break;

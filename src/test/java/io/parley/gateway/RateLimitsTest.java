@@ -1,7 +1,9 @@
 package io.parley.gateway;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -21,6 +23,18 @@ class RateLimitsTest {
       assertEquals(RateLimits.Verdict.LIMITED, limits.check(SEND));
     }
     assertEquals(RateLimits.Verdict.ABUSIVE, limits.check(SEND), "the fourth refusal in a row");
+  }
+
+  @Test
+  void aRefusalSaysWhenTheNextFrameOfItsKindWouldPass() {
+    RateLimits limits = new RateLimits(new RateLimits.Settings(2, 1, 1, 1, 10));
+    assertEquals(RateLimits.Verdict.ALLOWED, limits.check(SEND));
+    assertEquals(RateLimits.Verdict.LIMITED, limits.check(SEND));
+    // 2 a second: the next token comes within half a second of the one just taken.
+    Duration wait = limits.retryAfter();
+    assertTrue(
+        wait.compareTo(Duration.ZERO) > 0 && wait.compareTo(Duration.ofMillis(500)) <= 0,
+        "retry after " + wait);
   }
 
   @Test
